@@ -1,0 +1,5 @@
+"""`python -m pade` runs the CLI."""
+
+from pade.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Shared plumbing: settings, database, errors, logging, i18n."""

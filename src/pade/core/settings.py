@@ -1,0 +1,35 @@
+"""Settings, declared once. Read from ``PADE_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime settings.
+
+    Example:
+        >>> Settings(database_url="sqlite:///tmp/x.db").database_url
+        'sqlite:///tmp/x.db'
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PADE_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(default=Path(".pade"), description="Local store folder (SQLite, snapshots).")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the system of record. Default: SQLite in data_dir.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
+    port: int = Field(default=8000, description="Port the web server listens on.")
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in force: ``database_url`` or SQLite inside ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'pade.db').as_posix()}"

@@ -1,0 +1,1 @@
+"""The programme as data: models, loader, checks, versions and diff."""

@@ -1,0 +1,53 @@
+"""The ASGI application factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from pade import __version__
+from pade.core.db import make_engine, session_factory
+from pade.core.errors import PadeError
+from pade.core.i18n import t
+from pade.core.settings import Settings
+from pade.web import api, pages
+
+_HERE = Path(__file__).parent
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (tests pass their own)."""
+    settings = settings or Settings()
+    app = FastAPI(
+        title="PADE API",
+        version=__version__,
+        description=t("JSON API of PADE, the information system of the Programa Articulador de Economía Digital."),
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    engine = make_engine(settings)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    templates = Jinja2Templates(directory=str(_HERE / "templates"))
+    templates.env.globals["_"] = t
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(PadeError)
+    async def _pade_error(request: Request, exc: PadeError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc)}, status_code=exc.http_status)
+        return HTMLResponse(
+            templates.get_template("error.html").render(request=request, message=str(exc)),
+            status_code=exc.http_status,
+        )
+
+    return app

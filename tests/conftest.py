@@ -42,7 +42,7 @@ def pg_server() -> str:
     return url
 
 
-def _fresh_pg_database(admin_url: str) -> tuple[str, Callable[[], None]]:
+def fresh_pg_database(admin_url: str) -> tuple[str, Callable[[], None]]:
     name = f"pade_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -64,7 +64,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'pade.db'}"
         return
     admin_url = request.getfixturevalue("pg_server")
-    url, drop = _fresh_pg_database(admin_url)
+    url, drop = fresh_pg_database(admin_url)
     try:
         yield url
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +18,7 @@ from typing import Annotated
 import typer
 import yaml
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.tree import Tree
 
@@ -25,20 +27,28 @@ from pade.core.errors import PadeError
 from pade.core.i18n import t
 from pade.core.logging import configure_logging
 from pade.core.settings import Settings
+from pade.indicators.engine import EngineName
 from pade.programme.checks import Finding, Severity, check_programme, errors
 from pade.programme.diff import diff_programmes
 from pade.programme.ficha import ficha_markdown
 from pade.programme.loader import content_hash, load_programme
 from pade.programme.store import store_programme
+from pade.records.importer import ImportReport
+from pade.registry.service import sync_entities
 
 console = Console()
 err_console = Console(stderr=True)
 
 app = typer.Typer(help=t("PADE: information system of the Programa Articulador de Economía Digital."),
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+quarantine_app = typer.Typer(help=t("Rows rejected by imports: list them, export them to fix and re-import."),
+                              no_args_is_help=True)
+records_app = typer.Typer(help=t("Record kinds and their published Table Schemas."), no_args_is_help=True)
 programme_app = typer.Typer(help=t("The programme definition: check, show, export, fichas, diff."),
                             no_args_is_help=True)
 app.add_typer(programme_app, name="programme")
+app.add_typer(quarantine_app, name="quarantine")
+app.add_typer(records_app, name="records")
 
 CLI_ACTOR = "cli"
 
@@ -71,6 +81,7 @@ def programme_load(file: DefinitionOpt = None) -> None:
     engine = make_engine(settings)
     with transaction(session_factory(engine)) as session:
         result = store_programme(session, programme, actor=CLI_ACTOR)
+        sync_entities(session, programme)
     if result.created:
         console.print(t("Programme {version} stored (hash {hash})", version=result.version,
                         hash=result.content_hash[:12]))
@@ -188,6 +199,187 @@ def programme_diff(
         table.add_row(c.kind.value, c.element, c.ident, c.field or "", c.before or "", c.after or "")
     console.print(table)
     console.print(t("{n} change(s)", n=len(changes)))
+
+
+@app.command("import", help=t("Import a CSV or XLSX file of one record kind: valid rows land, invalid rows go to "
+                               "quarantine with their reasons."))
+def import_cmd(
+    kind: Annotated[str, typer.Argument(help=t("Record kind, e.g. inscripcion (see `pade records kinds`)."))],
+    file: Annotated[Path, typer.Argument(help=t("CSV or XLSX file."), exists=True, dir_okay=False)],
+    entidad: Annotated[str, typer.Option("--entidad", "-e", help=t("Reporting entity (siglas), e.g. PRODUCE."))],
+    sheet: Annotated[str | None, typer.Option("--sheet", help=t("XLSX sheet (default: the one that fits)."))]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help=t("Print the report as JSON."))] = False,
+) -> None:
+    """Import one file."""
+    from pade.records.importer import import_file
+
+    engine = make_engine(Settings())
+    bar, update = _progress_bar(disable=as_json)
+    with bar:
+        report = import_file(engine, kind, file, entidad=entidad, actor=CLI_ACTOR, sheet=sheet, progress=update)
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    _print_import(report)
+
+
+def _print_import(report: ImportReport) -> None:
+    if report.already_imported:
+        console.print(t("This file was already imported (batch {batch}); nothing was added.", batch=report.batch_id))
+    table = Table(t("Result"), t("Rows"), title=t("Import of {kind} (batch {batch})", kind=report.kind,
+                                                  batch=report.batch_id))
+    for label, n in ((t("rows read"), report.rows_total), (t("loaded"), report.rows_loaded),
+                     (t("revised"), report.rows_revised), (t("unchanged"), report.rows_unchanged),
+                     (t("in quarantine"), report.rows_quarantined),
+                     (t("quarantine resolved"), report.quarantine_resolved),
+                     (t("companies created"), report.companies_created)):
+        table.add_row(label, f"{n:,}")
+    console.print(table)
+    if report.counts:
+        codes = Table(t("Code"), t("Rows"), title=t("Problems by code"))
+        for code, n in sorted(report.counts.items(), key=lambda kv: -kv[1]):
+            codes.add_row(code, f"{n:,}")
+        console.print(codes)
+    for issue in report.issues[:20]:
+        console.print(f"  [{'red' if issue.severity.value == 'error' else 'yellow'}]{issue.code}[/] {issue.message}",
+                      highlight=False)
+    if len(report.issues) > 20:
+        console.print(t("… and {n} more; see `pade quarantine list` or use --json.", n=len(report.issues) - 20))
+
+
+@quarantine_app.command("list", help=t("List the open quarantine, with the reasons of each row."))
+def quarantine_list(
+    kind: Annotated[str | None, typer.Option("--kind", help=t("Only this record kind."))] = None,
+    entidad: Annotated[str | None, typer.Option("--entidad", help=t("Only rows reported by this entity."))] = None,
+    limit: Annotated[int, typer.Option(help=t("Show at most this many rows."))] = 50,
+) -> None:
+    """List quarantined rows."""
+    from pade.records.quarantine import list_quarantine
+
+    with session_factory(make_engine(Settings()))() as session:
+        entries = list_quarantine(session, kind=kind, entidad=entidad, limit=limit)
+    table = Table(t("Id"), t("Kind"), t("Batch"), t("Row"), t("Reasons"))
+    for e in entries:
+        table.add_row(str(e.id), e.kind, str(e.batch_id), str(e.row_number), "\n".join(i["message"] for i in e.issues))
+    console.print(table)
+    console.print(t("{n} row(s) shown", n=len(entries)))
+
+
+@quarantine_app.command("export", help=t("Write the open quarantine of a kind to a CSV to fix; re-import the fixed "
+                                         "file with `pade import` to resolve it."))
+def quarantine_export(
+    kind: Annotated[str, typer.Argument(help=t("Record kind."))],
+    output: Annotated[Path, typer.Argument(help=t("CSV file to write."), dir_okay=False)],
+    entidad: Annotated[str | None, typer.Option("--entidad", help=t("Only rows reported by this entity."))] = None,
+) -> None:
+    """Export quarantined rows."""
+    from pade.records.quarantine import export_quarantine
+
+    with session_factory(make_engine(Settings()))() as session:
+        n = export_quarantine(session, output, kind=kind, entidad=entidad)
+    console.print(t("{n} row(s) written to {path}", n=n, path=output))
+
+
+@records_app.command("kinds", help=t("List the record kinds and the indicators each one feeds."))
+def records_kinds() -> None:
+    """List kinds."""
+    from pade.records.kinds import KINDS
+
+    programme = load_programme()
+    table = Table(t("Kind"), t("Description"), t("Fields"), t("Indicators"))
+    for k in KINDS:
+        fed = [i.codigo for i in programme.indicadores() if i.calculo and any(
+            k.name in (m.registro, m.con_registro_en) for m in i.calculo.medidas.values())]
+        table.add_row(k.name, k.description, ", ".join(k.field_names), ", ".join(fed))
+    console.print(table)
+
+
+@records_app.command("schemas", help=t("Write the Table Schema of every record kind to a folder."))
+def records_schemas(output: Annotated[Path, typer.Argument(help=t("Folder to write into."), file_okay=False)]) -> None:
+    """Write the Table Schemas."""
+    from pade.records.schemas import all_schemas
+
+    output.mkdir(parents=True, exist_ok=True)
+    for name, schema in all_schemas().items():
+        (output / f"{name}.json").write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    console.print(t("Written: {path}", path=output))
+
+
+def _progress_bar(disable: bool = False) -> tuple[Progress, Callable[[str, int, int], None]]:
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=err_console, transient=True, disable=disable)
+    tasks: dict[str, TaskID] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(t("stage {stage}", stage=stage), total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, update
+
+
+def _years(text: str) -> range:
+    try:
+        first, _, last = text.partition("-")
+        start, stop = int(first), int(last or first) + 1
+    except ValueError:
+        raise typer.BadParameter(t("expected a year range like 2023-2030, got {value}", value=text)) from None
+    if stop <= start:
+        raise typer.BadParameter(t("expected a year range like 2023-2030, got {value}", value=text))
+    return range(start, stop)
+
+
+@app.command("snapshot", help=t("Write a Parquet snapshot of the system of record, with its manifest."))
+def snapshot_cmd() -> None:
+    """Snapshot the store."""
+    from pade.indicators.service import snapshot
+
+    settings = Settings()
+    bar, update = _progress_bar()
+    with bar:
+        snap = snapshot(make_engine(settings), settings, progress=update)
+    table = Table(t("Table"), t("Rows"), title=t("Snapshot {hash}", hash=snap.content_hash[:12]))
+    for name, entry in snap.tables.items():
+        table.add_row(name, f"{entry['rows']:,}")
+    console.print(table)
+    console.print(t("Written: {path}", path=snap.path))
+
+
+@app.command("compute", help=t("Compute every indicator from a snapshot and store the values as a run."))
+def compute_cmd(
+    engine: Annotated[EngineName, typer.Option("--engine", help=t("duckdb (default), postgres or spark."))]
+    = EngineName.duckdb,
+    years: Annotated[str, typer.Option("--years", help=t("Years to compute, e.g. 2023-2030."))] = "2023-2030",
+    force: Annotated[bool, typer.Option("--force", help=t("Compute again even if nothing changed."))] = False,
+) -> None:
+    """Compute indicators."""
+    from pade.indicators.service import run_compute, summarise_run
+
+    settings = Settings()
+    db = make_engine(settings)
+    bar, update = _progress_bar()
+    with bar:
+        outcome = run_compute(db, settings, engine_name=engine, years=_years(years), force=force, progress=update)
+    if outcome.created:
+        console.print(t("Run {run}: {rows} values in {seconds} s on {engine} (snapshot {snapshot})",
+                        run=outcome.run_id, rows=f"{outcome.rows:,}", seconds=f"{outcome.duration_s:.2f}",
+                        engine=outcome.engine, snapshot=outcome.snapshot_hash[:12]))
+    else:
+        console.print(t("Nothing changed since run {run}; its values stand (use --force to compute again).",
+                        run=outcome.run_id))
+    with session_factory(db)() as session:
+        _, summaries = summarise_run(session, run_id=outcome.run_id)
+    table = Table(t("Indicator"), t("Year"), t("Value"), t("Target"), t("Compliance"), t("Traffic light"),
+                  title=t("Latest value against the target"))
+    for sm in summaries:
+        table.add_row(sm.indicator.codigo, str(sm.latest_year or "—"), _fmt(sm.latest_value),
+                      _fmt(sm.target_latest), _fmt(sm.compliance.value_pct, "%"), sm.light.label)
+    console.print(table)
+
+
+def _fmt(value: float | None, suffix: str = "") -> str:
+    return "—" if value is None else f"{value:,.2f}{suffix}"
 
 
 @app.command("serve", help=t("Serve the web portal and the JSON API."))

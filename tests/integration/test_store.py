@@ -58,3 +58,15 @@ def test_unreachable_database_gives_clear_error() -> None:
     eng = make_engine(Settings(database_url="postgresql+psycopg://nadie@127.0.0.1:1/none"))
     with pytest.raises(StoreError, match="no se puede abrir la base de datos"):
         migrate(eng)
+
+
+def test_migrations_match_the_models(engine: Engine) -> None:
+    """A change to the models (or to a record kind) without a migration fails here."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from pade.core.db import Base
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
     port: int = Field(default=8000, description="Port the web server listens on.")
     log_level: str = Field(default="INFO", description="Python logging level.")
+    api_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token that allows record uploads through the API (until users and roles exist). "
+        "Unset: API uploads are refused.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

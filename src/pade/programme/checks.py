@@ -37,6 +37,7 @@ def check_programme(p: Programa) -> list[Finding]:
     findings += _ids(p)
     for ind in p.indicadores():
         findings += _indicator(p, ind)
+        findings += _calculation(p, ind)
     findings += [
         Finding(Severity.warning, where, f"{obs.id} [{obs.categoria}] {obs.descripcion}", "observacion")
         for where, obs in p.observaciones_todas()
@@ -68,6 +69,7 @@ def _duplicates(p: Programa) -> list[Finding]:
     out += _dupes("entidad", [e.siglas for e in p.entidades])
     out += _dupes("observación", [o.id for _, o in p.observaciones_todas()])
     out += _dupes("definición", [d.numero for d in p.definiciones])
+    out += _dupes("variable reportada", [v.codigo for v in p.variables_reportadas])
     return out
 
 
@@ -92,6 +94,19 @@ def _references(p: Programa) -> list[Finding]:
                 out.append(Finding(Severity.error, f"fase {fase.numero}",
                                    t("unknown objective {value}; known: {known}",
                                      value=oe_id, known=", ".join(sorted(objectives))), "unknown_objective"))
+    codes = {i.codigo for i in p.indicadores()}
+    entities = {e.siglas for e in p.entidades}
+    for var in p.variables_reportadas:
+        for ref in var.indicadores:
+            if ref not in codes:
+                out.append(Finding(Severity.error, f"variable {var.codigo}",
+                                   t("unknown indicator {value}; known: {known}", value=ref,
+                                     known=", ".join(sorted(codes))), "unknown_indicator"))
+        for ent in var.entidades:
+            if ent not in entities:
+                out.append(Finding(Severity.error, f"variable {var.codigo}",
+                                   t("unknown entity {value}; known: {known}", value=ent,
+                                     known=", ".join(sorted(entities))), "unknown_entity"))
     for lin in p.lineamientos_pntd:
         if lin.eje not in axes:
             out.append(Finding(Severity.error, f"lineamiento {lin.codigo or lin.texto[:30]}",
@@ -166,4 +181,47 @@ def _indicator(p: Programa, ind: Indicador) -> list[Finding]:
                                  id=ind.codigo, entity=r.entidad, value=r.subunidad,
                                  known=", ".join(s.siglas for s in ent.subunidades) or "ninguna"),
                                "unknown_subunit"))
+    return out
+
+
+COMPANY_ATTRIBUTES = ("departamento", "tamano", "seccion_ciiu", "exportador", "sexo_titular")
+
+
+def _calculation(p: Programa, ind: Indicador) -> list[Finding]:
+    """Measures must name real record kinds, fields and reported variables."""
+    from pade.records.kinds import KINDS_BY_NAME
+
+    if ind.calculo is None:
+        return [Finding(Severity.error, ind.id, t("indicator {id}: no calculation is declared (calculo)",
+                                                  id=ind.codigo), "no_calculation")]
+    out: list[Finding] = []
+    reported = {v.codigo for v in p.variables_reportadas}
+
+    def bad(symbol: str, what: str, value: str, known: list[str]) -> Finding:
+        return Finding(Severity.error, ind.id, t("indicator {id}, measure {symbol}: unknown {what} {value}; known: "
+                                                 "{known}", id=ind.codigo, symbol=symbol, what=what, value=value,
+                                                 known=", ".join(known)), "unknown_reference")
+
+    for symbol, m in ind.calculo.medidas.items():
+        if m.reportado is not None:
+            if m.reportado not in reported:
+                out.append(bad(symbol, "variable reportada", m.reportado, sorted(reported)))
+            continue
+        kind = KINDS_BY_NAME.get(m.registro or "")
+        if kind is None:
+            out.append(bad(symbol, "tipo de registro", m.registro or "", list(KINDS_BY_NAME)))
+            continue
+        fields = [*kind.field_names]
+        named = [f.campo for f in m.filtros] + [x for x in (m.campo,) if x]
+        named += [x.campo for x in (m.al_menos, m.transicion) if x is not None]
+        out += [bad(symbol, "campo", name, fields) for name in named if name not in fields]
+        out += [bad(symbol, "atributo de empresa", f.campo, list(COMPANY_ATTRIBUTES))
+                for f in m.empresa if f.campo not in COMPANY_ATTRIBUTES]
+        if m.con_registro_en is not None and m.con_registro_en not in KINDS_BY_NAME:
+            out.append(bad(symbol, "tipo de registro", m.con_registro_en, list(KINDS_BY_NAME)))
+        timing = m.acumulacion or ind.acumulacion
+        if timing.value == "stock" and kind.end_field is None:
+            out.append(Finding(Severity.error, ind.id, t("indicator {id}, measure {symbol}: a stock needs a record "
+                                                         "kind with an end date; {kind} has none", id=ind.codigo,
+                                                         symbol=symbol, kind=kind.name), "stock_without_end"))
     return out

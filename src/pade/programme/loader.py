@@ -154,6 +154,8 @@ def _expected(err: ErrorDetails) -> str:
         return t("expected a text, got {value}", value=shown)
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return t("expected a mapping of fields, got {value}", value=shown)
+    if kind == "value_error":
+        return str(ctx.get("error", err.get("msg")))
     if kind in ("too_short", "string_too_short"):
         return t("must not be empty")
     return t("invalid value {value} ({kind})", value=shown, kind=kind)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
 
 
 def _number_json(value: Decimal) -> int | float:
@@ -215,6 +215,106 @@ class FichaComplemento(Frozen):
     parametro_medicion: NonEmpty
 
 
+# -- how an indicator is computed (declarative; compiled by pade.indicators) ------------------
+
+
+class Agregacion(StrEnum):
+    contar = "contar"  # number of records
+    contar_distintos = "contar_distintos"  # number of distinct subjects (companies by RUC, markets…)
+    suma = "suma"
+    promedio = "promedio"
+    ultimo = "ultimo"  # reported values: the latest period's value
+
+
+class Operador(StrEnum):
+    igual = "="
+    distinto = "!="
+    en = "en"
+    no_en = "no_en"
+    mayor_igual = ">="
+    menor_igual = "<="
+    mayor = ">"
+    menor = "<"
+    nulo = "nulo"
+    no_nulo = "no_nulo"
+
+
+Scalar = str | int | float
+
+
+class Filtro(Frozen):
+    campo: NonEmpty
+    op: Operador = Operador.igual
+    valor: Scalar | list[Scalar] | None = None
+
+
+class AlMenos(Frozen):
+    """Subjects with at least ``n`` distinct values of ``campo`` (e.g. two service types)."""
+
+    campo: NonEmpty
+    n: Annotated[int, Field(ge=1)]
+
+
+class Transicion(Frozen):
+    """Subjects whose record reaches ``hacia`` (or above, in ``orden``) after an earlier one below it."""
+
+    campo: NonEmpty
+    orden: Annotated[list[NonEmpty], Field(min_length=2)]
+    hacia: NonEmpty
+
+
+class Medida(Frozen):
+    """One variable of a formula: an aggregate over a record kind, or a reported value."""
+
+    registro: str | None = None  # record kind (pade.records.kinds)
+    reportado: str | None = None  # Programa.variables_reportadas codigo
+    agregacion: Agregacion = Agregacion.contar_distintos
+    campo: str | None = None  # field summed/averaged; distinct counts default to the subject key
+    filtros: list[Filtro] = []
+    empresa: list[Filtro] = []  # on company attributes valid in the period (tamano, exportador, …)
+    al_menos: AlMenos | None = None
+    con_registro_en: str | None = None  # the subject must also have a record of this kind by the period end
+    transicion: Transicion | None = None
+    ultimo_por_sujeto: bool = False  # use only each subject's latest record in the period
+    acumulacion: Acumulacion | None = None  # default: the indicator's
+    desde: int | None = None  # first year of a cumulative count (default: the baseline year)
+    descripcion: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Medida:
+        if (self.registro is None) == (self.reportado is None):
+            raise ValueError("una medida declara exactamente uno de «registro» o «reportado»")
+        return self
+
+
+class Calculo(Frozen):
+    """How PADE computes an indicator: named measures combined by a formula.
+
+    ``meta_escala`` multiplies the printed targets before comparing (e.g. 100 when a
+    percentage target is printed as a fraction, 0.2 → 20 %): the one-line switch for
+    the document's ambiguous targets. ``numerador``/``denominador`` name the measures
+    stored as numerator and denominator of every value (ratio-of-sums).
+    """
+
+    medidas: dict[str, Medida]
+    formula: NonEmpty
+    numerador: str | None = None
+    denominador: str | None = None
+    meta_escala: float = 1.0
+    decision: str | None = None  # docs/decisions file arguing the reading
+
+    @model_validator(mode="after")
+    def _formula_parses(self) -> Calculo:
+        from pade.programme.formula import parse
+
+        symbols = set(self.medidas)
+        parse(self.formula, where="formula", variables=symbols)
+        for name in (self.numerador, self.denominador):
+            if name is not None and name not in symbols:
+                raise ValueError(f"«{name}» no es una medida (medidas: {', '.join(sorted(symbols))})")
+        return self
+
+
 class Indicador(Frozen):
     id: Annotated[str, StringConstraints(pattern=r"^OE\d\.AE\d\.\d\.A\d{2}\.I\d$")]
     codigo: Annotated[str, StringConstraints(pattern=r"^OE\d-\d{2}(\.\d)?$")]
@@ -228,6 +328,7 @@ class Indicador(Frozen):
     sentido_esperado: Sentido
     acumulacion: Acumulacion
     ficha: FichaComplemento
+    calculo: Calculo | None = None
     observaciones: list[Observacion] = []
 
 
@@ -297,6 +398,19 @@ class Seguimiento(Frozen):
     observaciones: list[Observacion] = []
 
 
+class VariableReportada(Frozen):
+    """A value an entity reports because no microdata exists for it (counts of programmes,
+    studies, actions) or because it is a denominator from outside PADE (e.g. the MIPYME total
+    according to PRODUCE). Defined by PADE: the document names the quantity, not the variable.
+    """
+
+    codigo: Slug
+    descripcion: NonEmpty
+    unidad: Unidad
+    entidades: Annotated[list[NonEmpty], Field(min_length=1)]  # Entidad.siglas allowed to report it
+    indicadores: Annotated[list[NonEmpty], Field(min_length=1)]  # Indicador.codigo that use it
+
+
 class Programa(Frozen):
     """The whole programme definition (one version)."""
 
@@ -314,6 +428,7 @@ class Programa(Frozen):
     lineamientos_pntd: list[LineamientoPNTD]
     entidades: list[Entidad]
     seguimiento: Seguimiento
+    variables_reportadas: list[VariableReportada] = []
     observaciones: list[Observacion] = []  # about the document as a whole
 
     # -- navigation helpers -------------------------------------------------

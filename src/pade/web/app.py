@@ -14,7 +14,8 @@ from pade.core.db import make_engine, session_factory
 from pade.core.errors import PadeError
 from pade.core.i18n import t
 from pade.core.settings import Settings
-from pade.web import api, pages
+from pade.indicators.progress import status_label
+from pade.web import api, pages, records_api
 
 _HERE = Path(__file__).parent
 
@@ -36,9 +37,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(engine)
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
     templates.env.globals["_"] = t
+    templates.env.globals["status_label"] = status_label
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.include_router(api.router)
+    app.include_router(records_api.router)
     app.include_router(pages.router)
 
     @app.exception_handler(PadeError)

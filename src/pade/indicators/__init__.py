@@ -1,0 +1,1 @@
+"""Indicators: targets per year, compliance, traffic lights, progress status and projections."""

@@ -1,0 +1,217 @@
+"""A Parquet snapshot of the system of record, with a manifest: what the engines compute from.
+
+Each table is read into Arrow (ADBC drivers: SQLite and PostgreSQL, no row-by-row
+Python), cast to one canonical Arrow schema derived from the SQLAlchemy tables
+(so SQLite's loose typing never leaks into results), sorted by key, and written
+as Parquet. The content hash covers the data (Arrow IPC bytes of each table),
+not the files, so the same data always gives the same hash, and a snapshot
+with a known hash is reused instead of written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Numeric, Table
+from sqlalchemy.engine import make_url
+
+from pade.core.i18n import t
+from pade.records.tables import RECORD_TABLES
+from pade.registry import reference
+from pade.registry.models import Company, CompanyVersion, Market
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+MANIFEST = "manifest.json"
+REF_CIIU = "ref_ciiu"
+
+
+def snapshot_tables() -> dict[str, Table]:
+    """The tables a snapshot holds, by name."""
+    tables: dict[str, Table] = {
+        "company": Company.__table__,  # type: ignore[dict-item]
+        "company_version": CompanyVersion.__table__,  # type: ignore[dict-item]
+        "market": Market.__table__,  # type: ignore[dict-item]
+    }
+    tables.update({tbl.name: tbl for tbl in RECORD_TABLES.values()})
+    return tables
+
+
+def arrow_type(column: Any) -> pa.DataType:
+    kind = column.type
+    if isinstance(kind, Boolean):
+        return pa.bool_()
+    if isinstance(kind, DateTime):
+        return pa.timestamp("us", tz="UTC")
+    if isinstance(kind, Date):
+        return pa.date32()
+    if isinstance(kind, Integer):
+        return pa.int64()
+    if isinstance(kind, Numeric):
+        return pa.float64()
+    return pa.string()
+
+
+def arrow_schema(table: Table) -> pa.Schema:
+    return pa.schema([pa.field(c.name, arrow_type(c)) for c in table.columns])
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: Path
+    content_hash: str
+    tables: dict[str, dict[str, Any]]  # name -> {"rows": n, "sha256": ..., "file": ...}
+    created_at: str
+    source: str
+
+    def file(self, name: str) -> Path:
+        return self.path / str(self.tables[name]["file"])
+
+
+def _select(table: Table, *, sqlite: bool) -> str:
+    order = ", ".join(c.name for c in table.primary_key.columns)
+    # SQLite types are per value: read dates as text so the driver never guesses from the first rows.
+    names = [f"CAST({c.name} AS TEXT) AS {c.name}" if sqlite and isinstance(c.type, Date | DateTime) else c.name
+             for c in table.columns]
+    return f"SELECT {', '.join(names)} FROM {table.name} ORDER BY {order}"
+
+
+def _read_postgres(engine: Engine, tables: dict[str, Table]) -> dict[str, pa.Table]:
+    import adbc_driver_postgresql.dbapi as driver
+
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    out: dict[str, pa.Table] = {}
+    with driver.connect(url) as conn, conn.cursor() as cur:
+        # The DBAPI connection is not in autocommit: every read below shares one transaction and one view.
+        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        for name, table in tables.items():
+            cur.execute(_select(table, sqlite=False))
+            out[name] = _conform(cur.fetch_arrow_table(), arrow_schema(table))
+        conn.rollback()
+    return out
+
+
+def _read_sqlite(database: str, tables: dict[str, Table]) -> dict[str, pa.Table]:
+    """Read in a child process: the ADBC driver bundles its own SQLite, and two SQLite libraries in one
+    process break each other's POSIX locks (sqlite.org/howtocorrupt.html, section 2.2.1)."""
+    with tempfile.TemporaryDirectory(prefix="pade-snap-") as tmp:
+        subprocess.run([sys.executable, "-m", "pade.indicators.sqlite_export", database, tmp, *tables],
+                       check=True, capture_output=True, timeout=3600)
+        out = {}
+        for name, table in tables.items():
+            with pa.memory_map(str(Path(tmp) / f"{name}.arrow")) as source:
+                out[name] = _conform(pa.ipc.open_file(source).read_all(), arrow_schema(table))
+        return out
+
+
+def export_sqlite(database: str, folder: Path, names: list[str]) -> None:
+    """Child-process side of :func:`_read_sqlite`: every table in one read transaction, as Arrow files."""
+    import adbc_driver_sqlite.dbapi as driver
+
+    tables = snapshot_tables()
+    with driver.connect(database) as conn, conn.cursor() as cur:
+        # Not in autocommit: the reads share one transaction, so every table comes from the same state.
+        for name in names:
+            cur.execute(_select(tables[name], sqlite=True))
+            data = cur.fetch_arrow_table()
+            with pa.OSFile(str(folder / f"{name}.arrow"), "wb") as sink, pa.ipc.new_file(sink, data.schema) as w:
+                w.write_table(data)
+        conn.rollback()
+
+
+def _conform(data: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Cast each column to the canonical type (SQLite returns dates as text, numerics as anything)."""
+    columns = []
+    for field in schema:
+        col = data.column(field.name)
+        if col.null_count == len(col):
+            col = pa.nulls(len(col), field.type)
+        if col.type != field.type:
+            if pa.types.is_date32(field.type) and pa.types.is_string(col.type):
+                col = pc.cast(pc.strptime(pc.utf8_slice_codeunits(col, 0, 10), format="%Y-%m-%d", unit="s"),
+                              pa.date32())
+            elif pa.types.is_timestamp(field.type) and pa.types.is_string(col.type):
+                col = pc.strptime(pc.utf8_slice_codeunits(col, 0, 19), format="%Y-%m-%d %H:%M:%S", unit="us")
+                col = pc.assume_timezone(col, "UTC")
+            else:
+                col = pc.cast(col, field.type)
+        columns.append(col)
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _ciiu_table() -> pa.Table:
+    divisions = sorted(reference.ciiu_divisions())
+    return pa.table({"division": divisions, "seccion": [reference.ciiu_section_of(d) for d in divisions]})
+
+
+def _parquet(table: pa.Table) -> bytes:
+    """The Parquet encoding of ``table``: it re-encodes values, so equal data gives equal bytes whatever the
+    in-memory layout (chunks, slices, validity buffers) — which makes it the thing to hash."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def take_snapshot(engine: Engine, root: Path, *, progress: Progress | None = None) -> Snapshot:
+    """Write (or reuse) the snapshot of the store behind ``engine`` under ``root``."""
+    report = progress or (lambda stage, done, total: None)
+    tables = snapshot_tables()
+    report("leer", 0, 1)
+    if engine.url.get_backend_name() == "sqlite":
+        data = _read_sqlite(engine.url.database or ":memory:", tables)
+    else:
+        data = _read_postgres(engine, tables)
+    report("leer", 1, 1)
+    data[REF_CIIU] = _ciiu_table()
+    encoded = {name: _parquet(tbl) for name, tbl in data.items()}
+    digests = {name: hashlib.sha256(blob).hexdigest() for name, blob in encoded.items()}
+    content_hash = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
+    target = root / content_hash[:16]
+    if (target / MANIFEST).exists():
+        log.info("snapshot reused hash=%s", content_hash[:12])
+        return load_snapshot(target)
+    tmp = root / f".tmp-{content_hash[:16]}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    entries: dict[str, dict[str, Any]] = {}
+    for i, (name, tbl) in enumerate(data.items(), start=1):
+        (tmp / f"{name}.parquet").write_bytes(encoded[name])
+        entries[name] = {"rows": tbl.num_rows, "sha256": digests[name], "file": f"{name}.parquet"}
+        report("escribir", i, len(data))
+    manifest = {"content_hash": content_hash, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "source": make_url(str(engine.url)).render_as_string(hide_password=True), "tables": entries,
+                "format": "parquet", "description": t("Snapshot of the PADE system of record")}
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)  # atomic: a snapshot folder with a manifest is always complete
+    log.info("snapshot written hash=%s tables=%s", content_hash[:12], len(entries))
+    return load_snapshot(target)
+
+
+def load_snapshot(path: Path) -> Snapshot:
+    manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    return Snapshot(path=path, content_hash=manifest["content_hash"], tables=manifest["tables"],
+                    created_at=manifest["created_at"], source=manifest["source"])
+
+
+def canonical_schemas() -> dict[str, pa.Schema]:
+    """The Arrow schema of every snapshot table (what the compiler builds unbound Ibis tables from)."""
+    out = {name: arrow_schema(tbl) for name, tbl in snapshot_tables().items()}
+    out[REF_CIIU] = pa.schema([pa.field("division", pa.string()), pa.field("seccion", pa.string())])
+    return out
+

@@ -1,0 +1,1 @@
+"""Programme records: kinds, import, validation, quarantine."""

@@ -1,0 +1,1 @@
+"""The registry: companies (RUC), markets, responsible entities, reference data."""

@@ -1,0 +1,321 @@
+"""Registry use cases: companies with dated history, markets and the programme's entities.
+
+Every function takes a SQLAlchemy :class:`~sqlalchemy.orm.Session` and never
+commits: the caller owns the transaction, so an import that fails half-way
+leaves nothing behind. The bulk paths (:func:`add_company_versions`,
+:func:`ensure_companies`, :func:`add_markets`) load what exists for the keys
+involved in a few chunked queries and insert with one executemany per table.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from pade.programme.models import Programa
+from pade.registry.models import Company, CompanyVersion, Entity, EntityUnit, Market
+from pade.registry.reference import ciiu_divisions, ciiu_section_of, size_class_from_sales, ubigeo_codes, uit_years
+from pade.registry.ruc import is_natural_person
+
+log = logging.getLogger(__name__)
+
+# SQLite allows 999 bound parameters per statement in older builds.
+CHUNK = 900
+# Bulk inserts go through the Core tables: the ORM's bulk path costs about as much again per row.
+_COMPANY = Company.metadata.tables["company"]
+_COMPANY_VERSION = CompanyVersion.metadata.tables["company_version"]
+_MARKET = Market.metadata.tables["market"]
+_CENT = Decimal("0.01")  # company_version.ventas_anuales is Numeric(18, 2)
+
+# The attributes that make a version: two rows with equal values are the same version.
+VERSION_ATTRS = ("razon_social", "ubigeo", "ciiu", "tamano", "tamano_origen", "ventas_anuales", "anio_ventas",
+                 "exportador", "sexo_titular")
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start: start + CHUNK]
+
+
+# -- entities -------------------------------------------------------------------
+
+def sync_entities(session: Session, programme: Programa) -> int:
+    """Upsert ``entity`` and ``entity_unit`` rows from ``programme.entidades``.
+
+    A new entity or unit is added; a changed name is updated in place. Entities
+    the programme no longer lists are kept (records may still name them).
+    Running it twice adds nothing the second time.
+
+    Returns:
+        The number of rows added (entities plus units).
+    """
+    entities = {e.siglas: e for e in session.scalars(select(Entity))}
+    units = {(u.entidad, u.siglas): u for u in session.scalars(select(EntityUnit))}
+    added = 0
+    for ent in programme.entidades:
+        row = entities.get(ent.siglas)
+        if row is None:
+            session.add(Entity(siglas=ent.siglas, nombre=ent.nombre))
+            added += 1
+        elif row.nombre != ent.nombre:
+            row.nombre = ent.nombre
+        for sub in ent.subunidades:
+            unit = units.get((ent.siglas, sub.siglas))
+            if unit is None:
+                session.add(EntityUnit(entidad=ent.siglas, siglas=sub.siglas, nombre=sub.nombre))
+                added += 1
+            elif unit.nombre != sub.nombre:
+                unit.nombre = sub.nombre
+    session.flush()
+    log.info("entities synced added=%d", added)
+    return added
+
+
+# -- companies: reading -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class CompanyView:
+    """A company with the attributes valid at a date (all None for a company with no version yet)."""
+
+    ruc: str
+    persona_natural: bool
+    first_seen: date
+    razon_social: str | None = None
+    ubigeo: str | None = None
+    departamento: str | None = None  # 2-digit INEI code, from the ubigeo
+    ciiu: str | None = None
+    seccion_ciiu: str | None = None
+    tamano: str | None = None
+    tamano_origen: str | None = None  # "ventas" (derived from sales) | "declarado"
+    exportador: str | None = None
+    sexo_titular: str | None = None
+    valid_from: date | None = None
+
+
+def _view(company: Company, version: CompanyVersion | None) -> CompanyView:
+    if version is None:
+        return CompanyView(company.ruc, company.persona_natural, company.first_seen)
+    ubigeo, ciiu = version.ubigeo, version.ciiu
+    return CompanyView(
+        ruc=company.ruc, persona_natural=company.persona_natural, first_seen=company.first_seen,
+        razon_social=version.razon_social, ubigeo=ubigeo,
+        # Stored codes were checked at import; one INEI or CIIU later drops reads as unknown, not as an error.
+        departamento=ubigeo[:2] if ubigeo and ubigeo in ubigeo_codes() else None,
+        ciiu=ciiu, seccion_ciiu=ciiu_section_of(ciiu) if ciiu and ciiu[:2] in ciiu_divisions() else None,
+        tamano=version.tamano, tamano_origen=version.tamano_origen, exportador=version.exportador,
+        sexo_titular=version.sexo_titular, valid_from=version.valid_from,
+    )
+
+
+def company_at(session: Session, ruc: str, on: date) -> CompanyView | None:
+    """The company ``ruc`` as it was on ``on``.
+
+    The attributes are those of the version with the greatest ``valid_from`` not after
+    ``on`` (of two versions with the same date, the later-loaded one: a correction).
+    When every version is later than ``on``, the earliest version is used: a company
+    first seen after ``on`` is described by its first known attributes, so a record
+    dated before the registry knew the company is still classified rather than dropped.
+    A company with no version at all (see :func:`ensure_companies`) has only its RUC,
+    ``persona_natural`` and ``first_seen``.
+
+    Returns:
+        The view, or None if the RUC is not in the registry.
+    """
+    company = session.get(Company, ruc)
+    if company is None:
+        return None
+    base = select(CompanyVersion).where(CompanyVersion.ruc == ruc)
+    version = session.scalars(
+        base.where(CompanyVersion.valid_from <= on)
+        .order_by(CompanyVersion.valid_from.desc(), CompanyVersion.id.desc()).limit(1)
+    ).first()
+    if version is None:
+        version = session.scalars(
+            base.order_by(CompanyVersion.valid_from, CompanyVersion.id.desc()).limit(1)
+        ).first()
+    return _view(company, version)
+
+
+def company_history(session: Session, ruc: str) -> list[CompanyView]:
+    """Every version of the company ``ruc``, oldest first; empty if unknown or without versions."""
+    company = session.get(Company, ruc)
+    if company is None:
+        return []
+    versions = session.scalars(
+        select(CompanyVersion).where(CompanyVersion.ruc == ruc).order_by(CompanyVersion.valid_from, CompanyVersion.id)
+    )
+    return [_view(company, v) for v in versions]
+
+
+# -- companies: bulk loading --------------------------------------------------------
+
+def _size(row: dict[str, Any], ventas: Decimal | None, known_years: frozenset[int]) -> tuple[str | None, str | None]:
+    """``(tamano, tamano_origen)``: derived from sales when their year has a UIT, else as declared."""
+    year = row.get("anio_ventas")
+    if ventas is not None and year is not None and year in known_years and not ventas.is_nan():
+        return size_class_from_sales(ventas, year), "ventas"
+    declared = row.get("tamano")
+    return (declared, "declarado") if declared is not None else (None, None)
+
+
+def _version_values(row: dict[str, Any], known_years: frozenset[int]) -> dict[str, Any]:
+    ventas = row.get("ventas_anuales")
+    if ventas is not None:
+        ventas = Decimal(ventas).quantize(_CENT)  # as stored, so a re-import compares equal
+    tamano, origen = _size(row, ventas, known_years)
+    return {
+        "razon_social": row.get("razon_social"), "ubigeo": row.get("ubigeo"), "ciiu": row.get("ciiu"),
+        "tamano": tamano, "tamano_origen": origen, "ventas_anuales": ventas, "anio_ventas": row.get("anio_ventas"),
+        "exportador": row.get("exportador"), "sexo_titular": row.get("sexo_titular"),
+    }
+
+
+def _existing_first_seen(session: Session, rucs: Sequence[str]) -> dict[str, date]:
+    found: dict[str, date] = {}
+    for chunk in _chunks(rucs):
+        stmt = select(Company.ruc, Company.first_seen).where(Company.ruc.in_(chunk))
+        found.update((ruc, first_seen) for ruc, first_seen in session.execute(stmt))
+    return found
+
+
+def _existing_versions(session: Session, rucs: Sequence[str]) -> dict[str, list[tuple[date, int, tuple[Any, ...]]]]:
+    """``ruc → [(valid_from, id, attrs)]`` sorted, for the companies given."""
+    cols = [getattr(CompanyVersion, a) for a in VERSION_ATTRS]
+    found: dict[str, list[tuple[date, int, tuple[Any, ...]]]] = {}
+    for chunk in _chunks(rucs):
+        stmt = select(CompanyVersion.ruc, CompanyVersion.valid_from, CompanyVersion.id, *cols).where(
+            CompanyVersion.ruc.in_(chunk))
+        for ruc, valid_from, vid, *attrs in session.execute(stmt):
+            found.setdefault(ruc, []).append((valid_from, vid, tuple(attrs)))
+    for versions in found.values():
+        versions.sort(key=lambda v: (v[0], v[1]))
+    return found
+
+
+def _upsert_companies(session: Session, earliest: dict[str, date], *, batch_id: int) -> int:
+    """Create unknown companies and move ``first_seen`` back when an earlier date shows up."""
+    known = _existing_first_seen(session, sorted(earliest))
+    new = [{"ruc": r, "persona_natural": is_natural_person(r), "first_seen": d, "batch_id": batch_id}
+           for r, d in earliest.items() if r not in known]
+    earlier = [{"ruc": r, "first_seen": d} for r, d in earliest.items() if r in known and d < known[r]]
+    if new:
+        session.execute(insert(_COMPANY), new)
+    if earlier:
+        session.execute(update(Company), earlier)
+    return len(new)
+
+
+def add_company_versions(session: Session, rows: list[dict[str, Any]], *, batch_id: int) -> tuple[int, int]:
+    """Load ``empresa`` rows: create unknown companies and add a version where attributes changed.
+
+    Each row has the ``empresa`` kind's fields with Python values (``ruc`` already
+    normalised, ``fecha``: date, ``ventas_anuales``: Decimal | None, ``anio_ventas``:
+    int | None, ``tamano``: declared class or None, …) and optionally ``row_number``.
+    For each row, in date order per RUC:
+
+    - the company is created if unknown (``first_seen`` = its earliest ``fecha``,
+      ``persona_natural`` from the RUC prefix); a known company seen earlier than its
+      ``first_seen`` gets that earlier date;
+    - ``tamano`` is derived from ``ventas_anuales`` and ``anio_ventas`` (``tamano_origen``
+      = ``"ventas"``) when both are given and the year has a UIT, else the declared
+      class is kept (``"declarado"``);
+    - a version valid from ``fecha`` is inserted unless the version in force on that
+      date has identical attributes (then the row counts as unchanged). A new name for
+      a known RUC is the same company with a new version. A row dated before every
+      version of its company is in force nowhere yet, so it is always inserted.
+
+    Returns:
+        ``(versions_added, unchanged)``.
+    """
+    if not rows:
+        return 0, 0
+    known_years = frozenset(uit_years())
+    by_ruc: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_ruc.setdefault(row["ruc"], []).append(row)
+    rucs = sorted(by_ruc)
+    _upsert_companies(session, {r: min(x["fecha"] for x in by_ruc[r]) for r in rucs}, batch_id=batch_id)
+    existing = _existing_versions(session, rucs)
+
+    to_insert: list[dict[str, Any]] = []
+    unchanged = 0
+    seq = 1 << 62  # versions added here sort after stored ones of the same date
+    for ruc in rucs:
+        versions = existing.get(ruc, [])
+        keys = [(v[0], v[1]) for v in versions]
+        for row in sorted(by_ruc[ruc], key=lambda x: x["fecha"]):
+            values = _version_values(row, known_years)
+            attrs = tuple(values[a] for a in VERSION_ATTRS)
+            at = bisect.bisect_right(keys, (row["fecha"], 1 << 63)) - 1
+            if at >= 0 and versions[at][2] == attrs:
+                unchanged += 1
+                continue
+            seq += 1
+            versions.insert(at + 1, (row["fecha"], seq, attrs))
+            keys.insert(at + 1, (row["fecha"], seq))
+            to_insert.append({"ruc": ruc, "valid_from": row["fecha"], **values, "batch_id": batch_id,
+                              "row_number": row.get("row_number")})
+    if to_insert:
+        session.execute(insert(_COMPANY_VERSION), to_insert)
+    log.info("company versions loaded batch_id=%d added=%d unchanged=%d", batch_id, len(to_insert), unchanged)
+    return len(to_insert), unchanged
+
+
+def ensure_companies(session: Session, rucs_and_dates: Iterable[tuple[str, date]], *, batch_id: int) -> int:
+    """Create bare companies (no version) for RUCs the registry does not know yet.
+
+    Used when a record names a RUC that no ``empresa`` import has described.
+    ``first_seen`` is the earliest date given for each RUC; a known company whose
+    ``first_seen`` is later than that date gets the earlier one.
+
+    Returns:
+        The number of companies created.
+    """
+    earliest: dict[str, date] = {}
+    for ruc, seen in rucs_and_dates:
+        if ruc not in earliest or seen < earliest[ruc]:
+            earliest[ruc] = seen
+    return _upsert_companies(session, earliest, batch_id=batch_id) if earliest else 0
+
+
+# -- markets --------------------------------------------------------------------
+
+def add_markets(session: Session, rows: list[dict[str, Any]], *, batch_id: int) -> tuple[int, int]:
+    """Insert markets (``mercado_id``, ``nombre``, ``ubigeo``, optional ``row_number``) not yet known.
+
+    Limitation: ``market`` is keyed by ``mercado_id`` and not versioned, so a known
+    id keeps its first name and ubigeo. A row for a known id, identical or not,
+    counts as unchanged (a changed one is logged); the same goes for a repeated id
+    within ``rows``, where the first row wins.
+
+    Returns:
+        ``(added, unchanged)``.
+    """
+    ids = sorted({r["mercado_id"] for r in rows})
+    known: dict[str, tuple[str, str]] = {}
+    for chunk in _chunks(ids):
+        stmt = select(Market.mercado_id, Market.nombre, Market.ubigeo).where(Market.mercado_id.in_(chunk))
+        known.update((mid, (nombre, ubigeo)) for mid, nombre, ubigeo in session.execute(stmt))
+    to_insert: list[dict[str, Any]] = []
+    unchanged = 0
+    for row in rows:
+        mid = row["mercado_id"]
+        if mid in known:
+            unchanged += 1
+            if known[mid] != (row["nombre"], row["ubigeo"]):
+                log.warning("market changed, first kept mercado_id=%s batch_id=%d", mid, batch_id)
+            continue
+        known[mid] = (row["nombre"], row["ubigeo"])
+        to_insert.append({"mercado_id": mid, "nombre": row["nombre"], "ubigeo": row["ubigeo"],
+                          "batch_id": batch_id, "row_number": row.get("row_number")})
+    if to_insert:
+        session.execute(insert(_MARKET), to_insert)
+    return len(to_insert), unchanged

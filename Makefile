@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+DEMO_FIRMS ?= 20000
 
 .PHONY: run test lint typecheck pytest clean-store
 
@@ -13,10 +14,12 @@ $(BIN)/pade: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(BIN)/pade
 
-## make run: install, create the local store, load the programme and serve on http://127.0.0.1:8000
+## make run: install, create the local store, load the programme and demo data, compute, serve on :8000
 run: $(BIN)/pade
 	$(BIN)/pade init
 	$(BIN)/pade programme load
+	$(BIN)/pade synth --firms $(DEMO_FIRMS) --seed 1
+	$(BIN)/pade compute
 	$(BIN)/pade serve
 
 ## make test: everything CI runs — ruff, mypy --strict, pytest

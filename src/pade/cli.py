@@ -330,6 +330,32 @@ def _years(text: str) -> range:
     return range(start, stop)
 
 
+@app.command("synth", help=t("Generate realistic synthetic data for every record kind and import it (demo)."))
+def synth_cmd(
+    firms: Annotated[int, typer.Option("--firms", help=t("Number of companies."), min=100)] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", help=t("Random seed (same seed, same data)."))] = 1,
+    force: Annotated[bool, typer.Option("--force", help=t("Import even if the store already has demo data."))]
+    = False,
+) -> None:
+    """Load demo data."""
+    from pade.records.synth import demo_loaded, load_demo
+
+    settings = Settings()
+    engine = make_engine(settings)
+    if demo_loaded(engine) and not force:
+        console.print(t("The store already has demo data; nothing to do (use --force to add more)."))
+        return
+    bar, update = _progress_bar()
+    with bar:
+        reports = load_demo(engine, firms=firms, seed=seed, work_dir=settings.data_dir / "demo", progress=update)
+    table = Table(t("Kind"), t("loaded"), t("in quarantine"), t("Problems by code"),
+                  title=t("Demo data ({firms} companies, seed {seed})", firms=f"{firms:,}", seed=seed))
+    for r in reports:
+        table.add_row(r.kind, f"{r.rows_loaded + r.rows_revised:,}", f"{r.rows_quarantined:,}",
+                      ", ".join(f"{k}: {v}" for k, v in sorted(r.counts.items())))
+    console.print(table)
+
+
 @app.command("snapshot", help=t("Write a Parquet snapshot of the system of record, with its manifest."))
 def snapshot_cmd() -> None:
     """Snapshot the store."""

@@ -358,3 +358,8 @@ def test_kill_mid_import_leaves_nothing(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM quarantine_row").fetchone()[0] == 0
     done = run("import", "inscripcion", str(big), "--entidad", "PRODUCE", "--json")
     assert '"rows_loaded": 400000' in done.stdout
+
+
+def test_every_code_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "import-errors.md").read_text(encoding="utf-8")
+    assert {code for code in ISSUE_TYPES if f"| `{code}` |" in doc} == set(ISSUE_TYPES)

@@ -136,12 +136,13 @@ REPORTED: dict[str, tuple[float, ...]] = {
     "test_transfronterizo_desarrollado": (0, 1),
     "acciones_sensibilizacion_seguridad_digital": (1,),
     "total_mercados_abasto": (MARKETS,),
-    "investigaciones_plataformas_servicios": (0, 1),
+    "investigaciones_plataformas_servicios": (60, 85, 100, 110),  # studies done in the year
     "total_servicios_plataformas_priorizados": (480, 500),
     "total_mipymes_produce": (2_384_000, 2_412_000, 2_437_000, 2_461_000),
     "universo_empresas_programa_transformacion_digital": (3000,),
-    "programas_implementados": (2, 4, 6, 8),  # count to date
-    "instrumentos_aprobados": (3, 4, 5, 6),  # count to date
+    # Counts reported per year (new in the year): the engine adds them up for cumulative indicators.
+    "programas_implementados": (2, 2, 2, 2),
+    "instrumentos_aprobados": (3, 1, 1, 1),
 }
 EVIDENCE_OFFICE = {"PRODUCE": "PRODUCE/DGITDF", "MINCETUR": "MINCETUR/DGPDCE", "PROMPERÚ": "PROMPERÚ/GG",
                    "PCM-SGTD": "PCM/SGTD", "PNTE": "PRODUCE/PNTE"}
@@ -852,3 +853,13 @@ def load_demo(engine: Engine, *, firms: int, seed: int, work_dir: Path, progress
     files = generate(work_dir, firms=firms, seed=seed, today=day, records_per_firm=records_per_firm)
     return [import_file(engine, kind, files[kind], entidad=REPORTING_ENTITY[kind], actor=ACTOR, today=day,
                         progress=progress) for kind in LOAD_ORDER]
+
+
+def demo_loaded(engine: Engine) -> bool:
+    """Whether synthetic data was already imported into this store."""
+    from sqlalchemy import select
+
+    from pade.records.tables import ImportBatch
+
+    with engine.connect() as conn:
+        return conn.execute(select(ImportBatch.id).where(ImportBatch.actor == ACTOR).limit(1)).first() is not None

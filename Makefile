@@ -11,7 +11,7 @@ DEMO_FIRMS ?= 20000
 $(BIN)/pade: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,spark]'
 	touch $(BIN)/pade
 
 ## make run: install, create the local store, load the programme and demo data, compute, serve on :8000

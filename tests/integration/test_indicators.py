@@ -238,3 +238,14 @@ def test_engines_give_identical_results(computed: tuple[Engine, Settings, pd.Dat
         got = run_values(s, pg.run_id)
     pd.testing.assert_frame_equal(expected.drop(columns="medidas"), got.drop(columns="medidas"))
     assert list(expected.medidas) == list(got.medidas)
+
+
+def test_spark_gives_identical_results(computed: tuple[Engine, Settings, pd.DataFrame]) -> None:
+    """PySpark in local mode over the same Parquet snapshot (the optional extra; CI installs it)."""
+    engine, settings, expected = computed
+    if engine.dialect.name == "postgresql":
+        pytest.skip("Spark reads the snapshot, whichever the store: checked once, on the SQLite store")
+    spark = run_compute(engine, settings, engine_name=EngineName.spark, years=range(2023, 2031), today=TODAY)
+    with session_factory(engine)() as s:
+        got = run_values(s, spark.run_id)
+    pd.testing.assert_frame_equal(expected.drop(columns="medidas"), got.drop(columns="medidas"))

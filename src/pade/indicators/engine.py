@@ -91,7 +91,8 @@ def _spark(snapshot: Snapshot) -> Iterator[Any]:
         raise ConfigError(t("the Spark engine needs the optional extra: pip install 'pade[spark]'")) from e
     session = (SparkSession.builder.master("local[2]").appName("pade")
                .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
-               .config("spark.sql.shuffle.partitions", "4").getOrCreate())
+               .config("spark.sql.shuffle.partitions", "4").config("spark.ui.showConsoleProgress", "false")
+               .config("spark.log.level", "ERROR").getOrCreate())
     con = ibis.pyspark.connect(session)
     for name in canonical_schemas():
         session.read.parquet(str(snapshot.file(name))).createOrReplaceTempView(name)

@@ -398,6 +398,14 @@ class Seguimiento(Frozen):
     observaciones: list[Observacion] = []
 
 
+class TextoSeccion(Frozen):
+    """An introductory paragraph of a section that belongs to no single element."""
+
+    seccion: NonEmpty  # as printed
+    titulo: NonEmpty
+    texto: NonEmpty
+
+
 class VariableReportada(Frozen):
     """A value an entity reports because no microdata exists for it (counts of programmes,
     studies, actions) or because it is a denominator from outside PADE (e.g. the MIPYME total
@@ -428,6 +436,7 @@ class Programa(Frozen):
     lineamientos_pntd: list[LineamientoPNTD]
     entidades: list[Entidad]
     seguimiento: Seguimiento
+    textos_introductorios: list[TextoSeccion] = []
     variables_reportadas: list[VariableReportada] = []
     observaciones: list[Observacion] = []  # about the document as a whole
 

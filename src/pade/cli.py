@@ -35,6 +35,7 @@ from pade.programme.loader import content_hash, load_programme
 from pade.programme.store import store_programme
 from pade.records.importer import ImportReport
 from pade.registry.service import sync_entities
+from pade.reports.cli import publish_app
 
 console = Console()
 err_console = Console(stderr=True)
@@ -49,6 +50,7 @@ programme_app = typer.Typer(help=t("The programme definition: check, show, expor
 app.add_typer(programme_app, name="programme")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(records_app, name="records")
+app.add_typer(publish_app, name="publish")
 
 CLI_ACTOR = "cli"
 

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the web server binds to.")
     port: int = Field(default=8000, description="Port the web server listens on.")
     log_level: str = Field(default="WARNING", description="Python logging level (INFO shows ids and timings).")
+    disclosure_k: int = Field(default=5, ge=2, description="Minimum number of distinct units a published cell "
+                              "counts (statistical disclosure control of public outputs).")
     api_token: SecretStr | None = Field(
         default=None,
         description="Bearer token that allows record uploads through the API (until users and roles exist). "

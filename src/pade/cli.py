@@ -36,6 +36,7 @@ from pade.programme.store import store_programme
 from pade.records.importer import ImportReport
 from pade.registry.service import sync_entities
 from pade.reports.cli import publish_app
+from pade.reports.committee_cli import report_app
 
 console = Console()
 err_console = Console(stderr=True)
@@ -51,6 +52,7 @@ app.add_typer(programme_app, name="programme")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(records_app, name="records")
 app.add_typer(publish_app, name="publish")
+app.add_typer(report_app, name="report")
 
 CLI_ACTOR = "cli"
 

@@ -27,6 +27,7 @@ from pade.core.errors import PadeError
 from pade.core.i18n import t
 from pade.core.logging import configure_logging
 from pade.core.settings import Settings
+from pade.diagnostics.cli import app as diagnostics_app
 from pade.indicators.engine import EngineName
 from pade.programme.checks import Finding, Severity, check_programme, errors
 from pade.programme.diff import diff_programmes
@@ -53,6 +54,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(records_app, name="records")
 app.add_typer(publish_app, name="publish")
 app.add_typer(report_app, name="report")
+app.add_typer(diagnostics_app, name="diagnostics")
 
 CLI_ACTOR = "cli"
 

@@ -32,6 +32,22 @@ class Base(DeclarativeBase):
     """Declarative base of every table of the system of record."""
 
 
+# Every module that declares tables: imported by :func:`all_models` so Base.metadata is complete.
+MODEL_MODULES = (
+    "pade.core.audit", "pade.programme.store", "pade.registry.models", "pade.records.tables",
+    "pade.indicators.store", "pade.reports.issued", "pade.reports.commentary", "pade.diagnostics.store",
+)
+
+
+def all_models() -> type[Base]:
+    """Import every model module and return the base whose metadata now holds every table."""
+    import importlib
+
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+    return Base
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")

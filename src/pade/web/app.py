@@ -15,7 +15,7 @@ from pade.core.errors import PadeError
 from pade.core.i18n import t
 from pade.core.settings import Settings
 from pade.indicators.progress import status_label
-from pade.web import api, pages, records_api
+from pade.web import api, diagnostics_api, pages, records_api
 
 _HERE = Path(__file__).parent
 
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(records_api.router)
+    app.include_router(diagnostics_api.router)
     app.include_router(pages.router)
 
     @app.exception_handler(PadeError)

@@ -16,3 +16,13 @@ def _session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(_session)]
+
+
+def _transaction(request: Request) -> Iterator[Session]:
+    """A session whose work commits when the route returns, or rolls back on error."""
+    factory: sessionmaker[Session] = request.app.state.sessions
+    with factory() as session, session.begin():
+        yield session
+
+
+TxSessionDep = Annotated[Session, Depends(_transaction)]

@@ -1,0 +1,268 @@
+"""Assessments: start, save as the respondent goes, submit, compare with the previous one and with peers.
+
+An assessment belongs to a company (RUC); respondents only attribute answers.
+Submitting scores it with the company's attributes of that day (thresholds may
+depend on the sector and size), stores the score (re-scoring adds rows, never
+edits), and lands a ``diagnostico`` record through the importer, which is what
+the indicators OE1-03.2, OE2-06 and OE2-09 count.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from pade.core import audit
+from pade.core.errors import NotFound, PadeError
+from pade.core.i18n import t
+from pade.diagnostics.loader import load_questionnaire
+from pade.diagnostics.scoring import CompanyContext, InvalidAnswers, ScoreResult, score
+from pade.diagnostics.store import AnswerLog, Assessment, AssessmentScore, RescoreRun
+from pade.records.batch import raw_from_rows
+from pade.records.importer import import_raw, record_kind
+from pade.registry import ruc as ruc_rules
+from pade.registry.service import company_at
+
+log = logging.getLogger(__name__)
+
+# A later assessment counts as a re-assessment when at least this many days have passed (inclusive).
+REASSESSMENT_MIN_DAYS = 180
+# Peer groups smaller than this are widened (department, then size, then sector dropped).
+PEER_MIN_GROUP = 10
+# The self-diagnosis platform is run by PADE for the programme; its records are reported by the SGTD.
+REPORTING_ENTITY = "PCM-SGTD"
+ACTOR = "autodiagnostico"
+
+
+class AssessmentClosed(PadeError, ValueError):
+    http_status = 409
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def start(session: Session, *, ruc: str, questionnaire: str, consent: bool = False) -> Assessment:
+    """Open a draft for the company ``ruc``.
+
+    Raises:
+        InvalidRuc: the RUC is not valid (with a Spanish message on how to fix it).
+        NotFound: no such questionnaire.
+    """
+    number = ruc_rules.validate(ruc)
+    q = load_questionnaire(questionnaire)
+    now = _now()
+    a = Assessment(id=str(uuid.uuid4()), ruc=number, questionnaire=q.id, version=q.version, status="borrador",
+                   answers={}, consent=consent, company={}, created_at=now, updated_at=now, submitted_at=None)
+    session.add(a)
+    session.flush()
+    return a
+
+
+def get(session: Session, assessment_id: str) -> Assessment:
+    a = session.get(Assessment, assessment_id)
+    if a is None:
+        raise NotFound(t("There is no self-diagnosis with that link; start a new one."))
+    return a
+
+
+def save(session: Session, assessment_id: str, answers: dict[str, Any], *, respondent: str | None = None,
+         consent: bool | None = None) -> Assessment:
+    """Merge ``answers`` into the draft, after checking them (a draft may be incomplete)."""
+    a = get(session, assessment_id)
+    if a.status != "borrador":
+        raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
+    merged = {**a.answers, **answers}
+    score(load_questionnaire(a.questionnaire, a.version), merged, _context(session, a.ruc), complete=False)
+    a.answers = merged
+    if consent is not None:
+        a.consent = consent
+    a.updated_at = _now()
+    session.add(AnswerLog(assessment_id=a.id, respondent=respondent, answers=answers, saved_at=a.updated_at))
+    session.flush()
+    return a
+
+
+def _context(session: Session, ruc: str, on: date | None = None) -> CompanyContext:
+    view = company_at(session, ruc, on or date.today())
+    if view is None:
+        return CompanyContext()
+    return CompanyContext(ciiu_section=view.seccion_ciiu, tamano=view.tamano, departamento=view.departamento)
+
+
+def submit(engine: Engine, assessment_id: str, *, today: date | None = None) -> ScoreResult:
+    """Score the assessment, store the score and land its ``diagnostico`` record.
+
+    Two steps, each atomic and idempotent: the record is imported first (the same row never lands
+    twice), then the assessment is closed with its score. A crash between them is repaired by
+    submitting again.
+
+    Raises:
+        InvalidAnswers: every missing or invalid answer, with its question.
+        AssessmentClosed: already submitted.
+    """
+    day = today or date.today()
+    with Session(engine) as session:
+        a = get(session, assessment_id)
+        if a.status != "borrador":
+            raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
+        q = load_questionnaire(a.questionnaire, a.version)
+        company = _context(session, a.ruc, day)
+        result = score(q, a.answers, company, complete=True)
+        ruc, questionnaire, version = a.ruc, a.questionnaire, a.version
+    row = {"ruc": ruc, "cuestionario": questionnaire, "version": version, "fecha": day.isoformat(),
+           "puntaje": result.overall if result.overall is not None else 0.0, "nivel": result.level}
+    report = import_raw(engine, record_kind("diagnostico"), raw_from_rows([row]), file_name=None,
+                        source="autodiagnostico", entidad=REPORTING_ENTITY, actor=ACTOR, today=day)
+    if report.rows_quarantined:
+        raise PadeError(t("The diagnosis could not be recorded: {reasons}",
+                          reasons="; ".join(i.message for i in report.issues)))
+    with Session(engine) as session, session.begin():
+        a = get(session, assessment_id)
+        a.status = "enviada"
+        a.submitted_at = datetime.combine(day, _now().timetz())  # the day it counts for, at the current time
+        a.company = {"ciiu_section": company.ciiu_section, "tamano": company.tamano,
+                     "departamento": company.departamento, "fecha": day.isoformat()}
+        session.add(AssessmentScore(assessment_id=a.id, questionnaire=questionnaire, version=version,
+                                    overall=result.overall, level=result.level, result=result.as_dict(),
+                                    rescore_run_id=None, scored_at=a.submitted_at))
+        audit.record(session, actor=ACTOR, action="diagnostics.submit", object_type="assessment", object_id=a.id,
+                     payload=result.as_dict(), details={"questionnaire": questionnaire, "version": version,
+                                                        "level": result.level})
+    log.info("assessment submitted id=%s questionnaire=%s", assessment_id, questionnaire)
+    return result
+
+
+# -- results: re-assessment and peers ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Change:
+    previous_id: str
+    days: int
+    counts_as_reassessment: bool
+    overall_delta: float | None
+    level_from: str | None
+    level_to: str | None
+    dimension_deltas: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class PeerComparison:
+    percentile: float | None  # share of peers scoring at or below this company, 0–100
+    group_size: int
+    group: dict[str, str]  # the attributes the group shares
+    widened: bool  # the first group had fewer than PEER_MIN_GROUP companies
+
+
+@dataclass(frozen=True)
+class AssessmentResult:
+    assessment: Assessment
+    score: dict[str, Any]  # ScoreResult.as_dict() of the latest score
+    change: Change | None
+    peers: PeerComparison
+
+
+def latest_score(session: Session, assessment_id: str) -> AssessmentScore | None:
+    return session.scalar(select(AssessmentScore).where(AssessmentScore.assessment_id == assessment_id)
+                          .order_by(AssessmentScore.id.desc()).limit(1))
+
+
+def result(session: Session, assessment_id: str) -> AssessmentResult:
+    """The latest score, the change since the company's previous assessment, and the peer comparison."""
+    a = get(session, assessment_id)
+    current = latest_score(session, a.id)
+    if a.status != "enviada" or current is None:
+        raise NotFound(t("This self-diagnosis has not been submitted yet."))
+    return AssessmentResult(a, current.result, _change(session, a, current), _peers(session, a, current))
+
+
+def _change(session: Session, a: Assessment, current: AssessmentScore) -> Change | None:
+    earlier = session.scalars(
+        select(Assessment).where(Assessment.ruc == a.ruc, Assessment.questionnaire == a.questionnaire,
+                                 Assessment.status == "enviada", Assessment.submitted_at < a.submitted_at)
+        .order_by(Assessment.submitted_at.desc()).limit(1)).first()
+    if earlier is None or earlier.submitted_at is None or a.submitted_at is None:
+        return None
+    before = latest_score(session, earlier.id)
+    if before is None:
+        return None
+    days = (a.submitted_at - earlier.submitted_at).days
+    old = {d["id"]: d["score"] for d in before.result["dimensions"]}
+    deltas = {d["id"]: (None if d["score"] is None or old.get(d["id"]) is None else round(d["score"] - old[d["id"]], 2))
+              for d in current.result["dimensions"]}
+    overall = None if current.overall is None or before.overall is None else round(current.overall - before.overall, 2)
+    return Change(earlier.id, days, days >= REASSESSMENT_MIN_DAYS, overall, before.level, current.level, deltas)
+
+
+def _peers(session: Session, a: Assessment, current: AssessmentScore) -> PeerComparison:
+    """Percentile among companies of the same CIIU section, size and department (latest assessment each)."""
+    rows = session.execute(
+        select(Assessment.ruc, Assessment.company, AssessmentScore.overall, AssessmentScore.id)
+        .join(AssessmentScore, AssessmentScore.assessment_id == Assessment.id)
+        .where(Assessment.questionnaire == a.questionnaire, Assessment.status == "enviada")).all()
+    latest: dict[str, tuple[dict[str, Any], float, int]] = {}
+    for ruc, company, overall, score_id in rows:
+        if overall is None:
+            continue
+        if ruc not in latest or score_id > latest[ruc][2]:
+            latest[ruc] = (company or {}, float(overall), score_id)
+    mine = a.company or {}
+    keys = [("ciiu_section", "seccion_ciiu"), ("tamano", "tamano"), ("departamento", "departamento")]
+    for n in range(len(keys), -1, -1):  # drop department, then size, then sector
+        shared = {label: mine.get(key) for key, label in keys[:n] if mine.get(key)}
+        group = sorted(v for c, v, _ in latest.values()
+                       if all(c.get(key) == mine.get(key) for key, label in keys[:n] if label in shared))
+        if len(group) >= PEER_MIN_GROUP or n == 0:
+            value = current.overall
+            pct = None if value is None or not group else round(
+                100 * (bisect_left(group, value) + bisect_right(group, value)) / (2 * len(group)), 1)
+            return PeerComparison(pct, len(group), {k: str(v) for k, v in shared.items()}, n < len(keys))
+    raise AssertionError("unreachable")
+
+
+# -- re-scoring ---------------------------------------------------------------------------------
+
+def rescore(engine: Engine, questionnaire: str, *, version: str | None = None, actor: str = "cli") -> RescoreRun:
+    """Score every submitted assessment of ``questionnaire`` again with ``version`` (default: the latest).
+
+    New score rows are added; old ones stay. Assessments whose answers no longer fit the new version
+    are skipped and counted in the log.
+    """
+    q = load_questionnaire(questionnaire, version)
+    started = _now()
+    clock = time.perf_counter()
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        drafts = session.scalars(select(Assessment).where(Assessment.questionnaire == q.id,
+                                                          Assessment.status == "enviada")).all()
+        run = RescoreRun(questionnaire=q.id, version=q.version, assessments=0, started_at=started, duration_s=0.0,
+                         actor=actor)
+        session.add(run)
+        session.flush()
+        skipped = 0
+        for a in drafts:
+            c = a.company or {}
+            ctx = CompanyContext(ciiu_section=c.get("ciiu_section"), tamano=c.get("tamano"),
+                                 departamento=c.get("departamento"))
+            try:
+                r = score(q, a.answers, ctx, complete=True)
+            except InvalidAnswers:
+                skipped += 1
+                continue
+            session.add(AssessmentScore(assessment_id=a.id, questionnaire=q.id, version=q.version, overall=r.overall,
+                                        level=r.level, result=r.as_dict(), rescore_run_id=run.id, scored_at=_now()))
+            run.assessments += 1
+        run.duration_s = time.perf_counter() - clock
+        audit.record(session, actor=actor, action="diagnostics.rescore", object_type="assessment_rescore_run",
+                     object_id=str(run.id), payload={"questionnaire": q.id, "version": q.version},
+                     details={"assessments": run.assessments, "skipped": skipped})
+        log.info("rescore questionnaire=%s version=%s assessments=%s skipped=%s", q.id, q.version,
+                 run.assessments, skipped)
+        return run

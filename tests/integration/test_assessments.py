@@ -1,0 +1,151 @@
+"""Self-diagnosis assessments: save as you go, resume, submit, re-assess, compare with peers, feed indicators."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select, text
+from stdnum.pe import ruc as stdnum_ruc
+
+from pade.core.db import session_factory, transaction
+from pade.core.settings import Settings
+from pade.diagnostics import assessments as svc
+from pade.diagnostics.loader import questionnaires_dir
+from pade.diagnostics.scoring import InvalidAnswers
+from pade.diagnostics.store import AssessmentScore
+from pade.programme.loader import load_programme
+from pade.programme.store import store_programme
+from pade.records.tables import RECORD_TABLES
+from pade.registry.ruc import InvalidRuc
+from pade.web.app import create_app
+
+DAY = date(2026, 3, 2)
+
+
+def ruc(n: int) -> str:
+    body = f"20{n:08d}"
+    return body + stdnum_ruc.calc_check_digit(body)
+
+
+def vectors() -> dict[str, dict[str, Any]]:
+    data = yaml.safe_load((questionnaires_dir() / "madurez_digital-1.0.0.golden.yaml").read_text(encoding="utf-8"))
+    return {v["nombre"]: v for v in data["vectores"]}
+
+
+@pytest.fixture
+def store(engine: Engine) -> Engine:
+    with transaction(session_factory(engine)) as s:
+        store_programme(s, load_programme(), actor="prueba")
+    return engine
+
+
+def take(engine: Engine, company: str, vector: str, day: date) -> str:
+    answers = vectors()[vector]["respuestas"]
+    with transaction(session_factory(engine)) as s:
+        a = svc.start(s, ruc=company, questionnaire="madurez_digital", consent=True)
+        keys = list(answers)
+        svc.save(s, a.id, {k: answers[k] for k in keys[: len(keys) // 2]}, respondent="gerente")
+        assessment_id = a.id
+    with transaction(session_factory(engine)) as s:  # resumed later, by another respondent
+        svc.save(s, assessment_id, {k: answers[k] for k in keys[len(keys) // 2:]}, respondent="contador")
+    svc.submit(engine, assessment_id, today=day)
+    return assessment_id
+
+
+def test_submit_scores_stores_and_feeds_the_indicators(store: Engine) -> None:
+    expected = vectors()["todo_maximo"]["esperado"]["global"]
+    first = take(store, ruc(1), "todo_maximo", DAY)
+    with session_factory(store)() as s:
+        r = svc.result(s, first)
+        assert (r.score["overall"], r.score["level"]) == (expected["puntaje"], expected["nivel"])
+        assert r.change is None
+        log = s.execute(text("SELECT count(*), count(DISTINCT respondent) FROM assessment_answer_log")).one()
+        assert tuple(log) == (2, 2)
+    table = RECORD_TABLES["diagnostico"]
+    with store.connect() as conn:
+        rows = conn.execute(select(table.c.ruc, table.c.puntaje, table.c.nivel, table.c.fecha)).all()
+    assert [(r.ruc, float(r.puntaje), r.nivel, r.fecha) for r in rows] == [(ruc(1), 100.0, "experto", DAY)]
+
+
+def test_reassessment_compares_with_the_previous_one(store: Engine) -> None:
+    first = take(store, ruc(2), "todo_minimo", DAY)
+    close = take(store, ruc(2), "borde_40_en", DAY + timedelta(days=30))
+    later = take(store, ruc(2), "todo_maximo", DAY + timedelta(days=30 + svc.REASSESSMENT_MIN_DAYS))
+    with session_factory(store)() as s:
+        c1 = svc.result(s, close).change
+        c2 = svc.result(s, later).change
+    assert c1 is not None and c1.previous_id == first and c1.days == 30 and not c1.counts_as_reassessment
+    assert c2 is not None and c2.previous_id == close and c2.days == svc.REASSESSMENT_MIN_DAYS
+    assert c2.counts_as_reassessment  # the minimum interval is inclusive
+    assert (c2.level_from, c2.level_to) == ("intermedio", "experto")
+    assert c2.dimension_deltas["seguridad_digital"] == pytest.approx(100 - 40)
+
+
+def test_peer_group_is_widened_when_small(store: Engine) -> None:
+    for n in range(10, 14):
+        take(store, ruc(n), "borde_40_en", DAY)
+    last = take(store, ruc(14), "todo_maximo", DAY)
+    with session_factory(store)() as s:
+        peers = svc.result(s, last).peers
+    # five companies in all (no registry attributes): fewer than 10 even with nothing shared → widest group
+    assert peers.widened and peers.group == {} and peers.group_size == 5
+    assert peers.percentile == 90.0  # the best of five: (4 below + 1 equal / 2) / 5
+
+
+def test_invalid_answers_and_ruc_are_refused_with_every_problem(store: Engine) -> None:
+    with pytest.raises(InvalidRuc, match="dígito verificador"), transaction(session_factory(store)) as s:
+        svc.start(s, ruc=ruc(1)[:-1] + "0" if ruc(1)[-1] != "0" else ruc(1)[:-1] + "1", questionnaire="madurez_digital")
+    with transaction(session_factory(store)) as s:
+        a = svc.start(s, ruc=ruc(3), questionnaire="madurez_digital")
+        with pytest.raises(InvalidAnswers) as info:
+            svc.save(s, a.id, {"dp2": "no_existe", "pregunta_x": 1})
+    assert len(info.value.problems) == 2
+    with pytest.raises(InvalidAnswers):  # incomplete on submit
+        svc.submit(store, a.id, today=DAY)
+
+
+def test_rescore_adds_rows_and_keeps_old_ones(store: Engine) -> None:
+    take(store, ruc(4), "todo_minimo", DAY)
+    run = svc.rescore(store, "madurez_digital")
+    assert run.assessments == 1
+    with session_factory(store)() as s:
+        scores = s.scalars(select(AssessmentScore)).all()
+    assert len(scores) == 2 and scores[1].rescore_run_id == run.id and scores[0].rescore_run_id is None
+    with pytest.raises(Exception, match="solo inserción"), store.begin() as conn:
+        conn.execute(text("DELETE FROM assessment_score"))
+
+
+def test_http_flow_on_a_phone(sqlite_settings: Settings) -> None:
+    from pade.core.db import make_engine, migrate
+
+    engine = make_engine(sqlite_settings)
+    migrate(engine)
+    with transaction(session_factory(engine)) as s:
+        store_programme(s, load_programme(), actor="prueba")
+    answers = vectors()["borde_60_en"]["respuestas"]
+    with TestClient(create_app(sqlite_settings)) as c:
+        bad = c.post("/api/v1/diagnostics/assessments", json={"ruc": "123", "cuestionario": "madurez_digital"})
+        assert bad.status_code == 422 and "11 dígitos" in bad.json()["detail"]
+        r = c.post("/api/v1/diagnostics/assessments", json={"ruc": ruc(5), "cuestionario": "madurez_digital",
+                                                             "consentimiento": True})
+        assert r.status_code == 201
+        link = r.json()["id"]
+        keys = list(answers)
+        c.put(f"/api/v1/diagnostics/assessments/{link}/answers", json={"respuestas": {keys[0]: answers[keys[0]]}})
+        resumed = c.get(f"/api/v1/diagnostics/assessments/{link}").json()
+        assert resumed["respuestas"] == {keys[0]: answers[keys[0]]} and resumed["estado"] == "borrador"
+        early = c.post(f"/api/v1/diagnostics/assessments/{link}/submit")
+        assert early.status_code == 422
+        c.put(f"/api/v1/diagnostics/assessments/{link}/answers", json={"respuestas": answers})
+        done = c.post(f"/api/v1/diagnostics/assessments/{link}/submit")
+        expected = vectors()["borde_60_en"]["esperado"]["global"]["nivel"]
+        assert done.status_code == 200 and done.json()["level"] == expected
+        again = c.post(f"/api/v1/diagnostics/assessments/{link}/submit")
+        assert again.status_code == 409
+        result = c.get(f"/api/v1/diagnostics/assessments/{link}/result").json()
+        assert result["pares"]["group_size"] == 1 and result["cambio"] is None
+        assert c.get("/api/v1/diagnostics/assessments/no-existe").status_code == 404

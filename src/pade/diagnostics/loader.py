@@ -28,7 +28,7 @@ from pade.diagnostics.checks import StructureError
 from pade.diagnostics.models import Cuestionario
 
 # The programme loader's formatter (path label with ids, line lookup, Spanish wording) fits as is.
-from pade.programme.loader import _describe
+from pade.programme.loader import describe_yaml_error
 
 _FILE_NAME = re.compile(r"^(?P<id>[a-z][a-z0-9_]*)-(?P<version>\d+\.\d+\.\d+)\.yaml$")
 
@@ -159,12 +159,12 @@ def parse_questionnaire(text: str, *, source: str) -> Cuestionario:
 def _located(err: ErrorDetails, data: Any, root: yaml.Node | None, source: str) -> list[str]:
     cause = (err.get("ctx") or {}).get("error")
     if not isinstance(cause, StructureError):
-        text = _describe(err, data, root, source)
+        text = describe_yaml_error(err, data, root, source)
         if err["type"] == "string_type" and isinstance(err.get("input"), bool):
             text += " " + t("(YAML reads no, yes, on and off as true/false: write them in quotes, e.g. «'no'»)")
         return [text]
     prefix = tuple(err["loc"])
-    return [_describe(ErrorDetails(type="value_error", loc=(*prefix, *p.loc), msg=p.message, input=None,
+    return [describe_yaml_error(ErrorDetails(type="value_error", loc=(*prefix, *p.loc), msg=p.message, input=None,
                                    ctx={"error": p.message}), data, root, source)
             for p in cause.problems]
 

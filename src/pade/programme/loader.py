@@ -66,7 +66,7 @@ def parse_programme(text: str, *, source: str) -> Programa:
     try:
         return Programa.model_validate(data)
     except ValidationError as e:
-        problems = [_describe(err, data, root, source) for err in e.errors()]
+        problems = [describe_yaml_error(err, data, root, source) for err in e.errors()]
         header = t("{file}: {count} problem(s) in the programme definition", file=source, count=len(problems))
         raise InvalidDefinition("\n".join([header, *(f"  - {p}" for p in problems)])) from e
 
@@ -85,7 +85,8 @@ def shipped_programme() -> Programa:
 
 # -- error formatting -------------------------------------------------------
 
-def _describe(err: ErrorDetails, data: Any, root: yaml.Node | None, source: str) -> str:
+def describe_yaml_error(err: ErrorDetails, data: Any, root: yaml.Node | None, source: str) -> str:
+    """One pydantic error as a Spanish line: file, line, path (items named by id) and what is expected."""
     loc = tuple(err["loc"])
     where = _path_label(loc, data)
     line = _line_of(loc, root)

@@ -4,14 +4,16 @@ Every function takes a SQLAlchemy :class:`~sqlalchemy.orm.Session` and never
 commits: the caller owns the transaction, so an import that fails half-way
 leaves nothing behind. The bulk paths (:func:`add_company_versions`,
 :func:`add_markets`) load what exists for the keys involved in a few chunked
-queries and insert with one executemany per table; :func:`ensure_companies`,
-which sees every RUC of a record import, joins against a temporary table instead.
+queries and insert with one executemany per table. :func:`ensure_companies`,
+which sees every RUC of a record import, asks nothing first: it upserts through
+the driver (SQLite) or merges from a COPY-filled temporary table (PostgreSQL).
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -37,9 +39,9 @@ _COMPANY = Company.metadata.tables["company"]
 _COMPANY_VERSION = CompanyVersion.metadata.tables["company_version"]
 _MARKET = Market.metadata.tables["market"]
 _SEEN = "pade_tmp_company_seen"  # temporary: the RUCs and dates of one ensure_companies call
-# Rows per INSERT statement on SQLite: a multi-row VALUES costs about half as much per row as one row per
-# statement, and 50 rows of up to 19 values stay under the 999 bound parameters of older SQLite builds.
-SQLITE_ROWS_PER_INSERT = 50
+# Rows per INSERT statement on SQLite (fewer if the build allows fewer bound parameters): a multi-row
+# VALUES costs about half as much per row as one statement per row.
+SQLITE_ROWS_PER_INSERT = 200
 _CENT = Decimal("0.01")  # company_version.ventas_anuales is Numeric(18, 2)
 
 # The attributes that make a version: two rows with equal values are the same version.
@@ -303,16 +305,12 @@ def ensure_companies(session: Session, rucs_and_dates: Iterable[tuple[str, date]
                        value_set=pa.array(sorted(NATURAL_PERSON_PREFIXES), pa.string()))
     session.flush()
     conn = session.connection()
-    _load_seen(conn, [rucs, natural, earliest.column("fecha_min")])
-    moved = conn.execute(text(
-        f"UPDATE company SET first_seen = t.first_seen FROM {_SEEN} t "
-        "WHERE company.ruc = t.ruc AND t.first_seen < company.first_seen")).rowcount
-    # "WHERE true": SQLite cannot otherwise tell ON CONFLICT from a join's ON.
-    created = conn.execute(text(
-        f"INSERT INTO company (ruc, persona_natural, first_seen, batch_id) "
-        f"SELECT ruc, persona_natural, first_seen, :batch_id FROM {_SEEN} WHERE true "
-        "ON CONFLICT (ruc) DO NOTHING"), {"batch_id": batch_id}).rowcount
-    if moved:  # the UPDATE bypassed the ORM: loaded companies must not keep the old date
+    columns = [rucs, natural, earliest.column("fecha_min")]
+    if conn.dialect.name == "postgresql":
+        created, moved = _merge_seen_postgresql(conn, columns, batch_id)
+    else:
+        created, moved = _merge_seen_sqlite(conn, columns, batch_id)
+    if moved:  # dates moved outside the ORM: loaded companies must not keep the old one
         for obj in list(session.identity_map.values()):
             if isinstance(obj, Company):
                 session.expire(obj, ["first_seen"])
@@ -326,31 +324,59 @@ def _seen_table(rucs_and_dates: Iterable[tuple[str, date]]) -> pa.Table:
                      "fecha": pa.array([d for _, d in pairs], pa.date32())})
 
 
-def _load_seen(conn: Connection, columns: list[pa.Array | pa.ChunkedArray]) -> None:
-    """Fill the temporary table of (ruc, persona_natural, first_seen): COPY on PostgreSQL, executemany on SQLite."""
+def _merge_seen_postgresql(conn: Connection, columns: list[pa.Array | pa.ChunkedArray], batch_id: int
+                           ) -> tuple[int, int]:
+    """COPY (ruc, persona_natural, first_seen) into a temporary table, then update and insert from it."""
     conn.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_SEEN} "
                       "(ruc TEXT NOT NULL, persona_natural BOOLEAN NOT NULL, first_seen DATE NOT NULL)"))
     conn.execute(text(f"DELETE FROM {_SEEN}"))
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        if conn.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {_SEEN} (ruc, persona_natural, first_seen) FROM STDIN") as copy:
-                for row in zip(*(c.to_pylist() for c in columns), strict=True):
-                    copy.write_row(row)
-            return
-        # SQLAlchemy's SQLite Date is 'YYYY-MM-DD' text: bind the same text, made by pyarrow.
-        values = [c.to_pylist() for c in (*columns[:2], pc.cast(columns[2], pa.string()))]
-        flat: list[Any] = [None] * (3 * len(values[0]))
-        for j, col in enumerate(values):
-            flat[j::3] = col
-        rows_per = SQLITE_ROWS_PER_INSERT
-        head = f"INSERT INTO {_SEEN} (ruc, persona_natural, first_seen) VALUES "
-        full = len(flat) // (3 * rows_per) * 3 * rows_per
-        cursor.executemany(head + ", ".join(["(?, ?, ?)"] * rows_per),
-                           [flat[i:i + 3 * rows_per] for i in range(0, full, 3 * rows_per)])
-        cursor.executemany(head + "(?, ?, ?)", [flat[i:i + 3] for i in range(full, len(flat), 3)])
+        with cursor.copy(f"COPY {_SEEN} (ruc, persona_natural, first_seen) FROM STDIN") as copy:
+            for row in zip(*(c.to_pylist() for c in columns), strict=True):
+                copy.write_row(row)
     finally:
         cursor.close()
+    moved = conn.execute(text(
+        f"UPDATE company SET first_seen = t.first_seen FROM {_SEEN} t "
+        "WHERE company.ruc = t.ruc AND t.first_seen < company.first_seen")).rowcount
+    created = conn.execute(text(
+        f"INSERT INTO company (ruc, persona_natural, first_seen, batch_id) "
+        f"SELECT ruc, persona_natural, first_seen, :batch_id FROM {_SEEN} "
+        "ON CONFLICT (ruc) DO NOTHING"), {"batch_id": batch_id}).rowcount
+    return int(created), int(moved)
+
+
+def _merge_seen_sqlite(conn: Connection, columns: list[pa.Array | pa.ChunkedArray], batch_id: int
+                       ) -> tuple[int, int]:
+    """Upsert (ruc, persona_natural, first_seen) with multi-row INSERTs through the driver.
+
+    The driver's row count adds moved dates to created companies, so created is the table's growth.
+    """
+    before = int(conn.exec_driver_sql("SELECT count(*) FROM company").scalar_one())
+    # SQLAlchemy's SQLite Date is 'YYYY-MM-DD' text: bind the same text, made by pyarrow.
+    values = [c.to_pylist() for c in (*columns[:2], pc.cast(columns[2], pa.string()))]
+    flat: list[Any] = [None] * (3 * len(values[0]))
+    for j, col in enumerate(values):
+        flat[j::3] = col
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    limit = int(cursor.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+    per = max(1, min(SQLITE_ROWS_PER_INSERT, limit // 3))
+    head = "INSERT INTO company (ruc, persona_natural, first_seen, batch_id) VALUES "
+    one = f"(?, ?, ?, {int(batch_id)})"
+    tail = (" ON CONFLICT (ruc) DO UPDATE SET first_seen = excluded.first_seen "
+            "WHERE excluded.first_seen < company.first_seen")
+    step = 3 * per
+    full = len(flat) // step * step
+    try:
+        cursor.executemany(head + ", ".join([one] * per) + tail, [flat[i:i + step] for i in range(0, full, step)])
+        changed = max(cursor.rowcount, 0)
+        cursor.executemany(head + one + tail, [flat[i:i + 3] for i in range(full, len(flat), 3)])
+        changed += max(cursor.rowcount, 0)
+    finally:
+        cursor.close()
+    created = int(conn.exec_driver_sql("SELECT count(*) FROM company").scalar_one()) - before
+    return created, changed - created
 
 
 # -- markets --------------------------------------------------------------------

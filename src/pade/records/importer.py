@@ -12,6 +12,7 @@ unchanged; with different content it lands as a new revision of that row.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from pade.core.errors import NotFound, PadeError
 from pade.core.i18n import t
 from pade.programme.store import current_programme_version
 from pade.records.issues import Issue, Severity, make_issue
-from pade.records.kinds import KINDS_BY_NAME, RecordKind, Subject
+from pade.records.kinds import KINDS_BY_NAME, Check, RecordKind, Subject
 from pade.records.readers import RawTable, read_table
 from pade.records.tables import RECORD_TABLES, ImportBatch, QuarantineRow
 from pade.records.validate import (
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 QUARANTINE_ID = "_cuarentena_id"
 CHUNK_ROWS = 50_000  # a multiple of SQLITE_ROWS_PER_INSERT
+SMALL_BATCH = 2_000  # below this, hash in Python (the same md5 hex as DuckDB)
 # Rows per INSERT statement on SQLite (fewer if the build allows fewer bound parameters): a multi-row
 # VALUES costs about half as much per row as one statement per row; beyond ~200 rows nothing more is won.
 SQLITE_ROWS_PER_INSERT = 200
@@ -169,8 +171,11 @@ def _context(session: Session, kind: RecordKind, entidad: str, today: date) -> V
     if entidad not in entities:
         raise ImportRefused(t("unknown entity {value}; known: {known}", value=entidad,
                               known=", ".join(sorted(entities))))
+    checks = {c for f in kind.fields for c in f.checks}
     prog = RECORD_TABLES["programa"]
-    rows = session.execute(select(prog.c.programa, prog.c.curso).distinct()).all()
+    rows = session.execute(select(prog.c.programa, prog.c.curso).distinct()).all() if checks & {
+        Check.programa, Check.curso} else []
+    markets = frozenset(session.scalars(select(Market.mercado_id))) if Check.mercado in checks else frozenset()
     enrolments: frozenset[tuple[str, str, str]] = frozenset()
     if kind.name == "culminacion":
         ins = RECORD_TABLES["inscripcion"]
@@ -180,7 +185,7 @@ def _context(session: Session, kind: RecordKind, entidad: str, today: date) -> V
         today=today,
         programmes=frozenset(p for p, _ in rows),
         courses=frozenset((p, c) for p, c in rows if c),
-        markets=frozenset(session.scalars(select(Market.mercado_id))),
+        markets=markets,
         entities=entities,
         reported_variables=frozenset(v.codigo for v in stored.programme.variables_reportadas),
         enrolments=enrolments,
@@ -201,9 +206,14 @@ def _hashes(kind: RecordKind, columns: dict[str, pa.ChunkedArray]) -> tuple[pa.A
 
     DuckDB gets one thread: this runs beside the company writes (see :func:`_land`), which need the other core.
     """
+    key_text, row_text = key_strings(kind, columns), row_strings(kind, columns)
+    if len(key_text) < SMALL_BATCH:  # a form submission or an API batch: starting DuckDB costs more than hashing
+        keys = pa.array([hashlib.md5(v.encode()).hexdigest() for v in key_text.to_pylist()], pa.string())
+        rows = pa.array([hashlib.md5(v.encode()).hexdigest() for v in row_text.to_pylist()], pa.string())
+        return keys, rows, np.asarray(pc.sort_indices(keys))
     con = duckdb.connect(config={"threads": 1})
     try:
-        con.register("t", pa.table({"k": key_strings(kind, columns), "r": row_strings(kind, columns)}))
+        con.register("t", pa.table({"k": key_text, "r": row_text}))
         out = con.execute("select md5(k) as k, md5(r) as r from t").to_arrow_table()
     finally:
         con.close()

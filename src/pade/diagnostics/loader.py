@@ -28,7 +28,7 @@ from pade.diagnostics.checks import StructureError
 from pade.diagnostics.models import Cuestionario
 
 # The programme loader's formatter (path label with ids, line lookup, Spanish wording) fits as is.
-from pade.programme.loader import describe_yaml_error
+from pade.programme.loader import describe_yaml_error, read_yaml_mapping
 
 _FILE_NAME = re.compile(r"^(?P<id>[a-z][a-z0-9_]*)-(?P<version>\d+\.\d+\.\d+)\.yaml$")
 
@@ -135,19 +135,7 @@ def parse_questionnaire(text: str, *, source: str) -> Cuestionario:
     Raises:
         InvalidDefinition: as :func:`load_questionnaire_file`.
     """
-    try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else "?"
-        raise InvalidDefinition(
-            t("{file}, line {line}: the file is not valid YAML ({problem}). "
-              "Check indentation and quotes around that line.",
-              file=source, line=line, problem=getattr(e, "problem", str(e)))
-        ) from e
-    if not isinstance(data, dict):
-        raise InvalidDefinition(t("{file}: expected a YAML mapping at the top level", file=source))
+    data, root = read_yaml_mapping(text, source=source)
     try:
         return Cuestionario.model_validate(data)
     except ValidationError as e:

@@ -48,8 +48,12 @@ def load_programme(path: Path | None = None) -> Programa:
     return parse_programme(text, source=str(path))
 
 
-def parse_programme(text: str, *, source: str) -> Programa:
-    """Validate YAML ``text``; ``source`` names it in error messages."""
+def read_yaml_mapping(text: str, *, source: str) -> tuple[dict[str, Any], yaml.Node | None]:
+    """Parse YAML ``text`` that must be a mapping; also return its node tree (for line numbers).
+
+    Raises:
+        InvalidDefinition: not YAML (with the line and how to fix it), or not a mapping.
+    """
     try:
         data = yaml.safe_load(text)
         root = yaml.compose(text)
@@ -63,6 +67,12 @@ def parse_programme(text: str, *, source: str) -> Programa:
         ) from e
     if not isinstance(data, dict):
         raise InvalidDefinition(t("{file}: expected a YAML mapping at the top level", file=source))
+    return data, root
+
+
+def parse_programme(text: str, *, source: str) -> Programa:
+    """Validate YAML ``text``; ``source`` names it in error messages."""
+    data, root = read_yaml_mapping(text, source=source)
     try:
         return Programa.model_validate(data)
     except ValidationError as e:

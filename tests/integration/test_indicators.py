@@ -100,7 +100,8 @@ def fixture_data(engine: Engine) -> None:
     ])
     report = {"entidad": "PRODUCE", "evidencia": "Oficio 1"}
     load(engine, "valor_reportado", [
-        {**report, "variable": "total_mercados_abasto", "periodo": 2023, "valor": 10, "estado": "aprobado"},
+        # the market total comes from an old census: it must be carried into every later year
+        {**report, "variable": "total_mercados_abasto", "periodo": 2016, "valor": 10, "estado": "aprobado"},
         {**report, "variable": "programas_implementados", "periodo": 2024, "valor": 1, "estado": "presentado"},
         {**report, "variable": "programas_implementados", "periodo": 2025, "valor": 3, "estado": "aprobado"},
         {**report, "variable": "instrumentos_aprobados", "periodo": 2025, "valor": 5, "estado": "presentado"},
@@ -185,7 +186,7 @@ def test_maturity_index_uses_each_companys_last_diagnosis(computed: tuple[Engine
 
 def test_markets_against_a_reported_total_carried_forward(computed: tuple[Engine, Settings, pd.DataFrame]) -> None:
     # M2 uses a platform from May 2023 to June 2024, M1 from 2024: one market open at each year end,
-    # over the total of 10 reported for 2023 (kept until a new value is reported)
+    # over the total of 10 reported for 2016 (kept until a new value is reported)
     assert total(computed[2], "OE1-07") == {2023: 10, 2024: 10, 2025: 10, 2026: 10}
 
 

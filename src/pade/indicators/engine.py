@@ -134,7 +134,9 @@ def _finish(df: pd.DataFrame, cm: CompiledMeasure, years: range) -> pd.DataFrame
         return df[df["anio"].between(years.start, years.stop - 1)]
     out = []
     group_cols = ["desagregacion", *DIMENSIONS]
-    calendar = range(min(cm.first_year, years.start), years.stop)
+    # a reported stock may come from long before the first year computed (e.g. a 2016 census): start there
+    earliest = int(df["anio"].min()) if len(df) else years.start
+    calendar = range(min(cm.first_year, years.start, earliest), years.stop)
     for key, g in df.groupby(group_cols, dropna=False, sort=False):
         series = g.groupby("anio")["valor"].sum().reindex(calendar)
         observed = series.first_valid_index()

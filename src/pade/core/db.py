@@ -36,6 +36,7 @@ class Base(DeclarativeBase):
 MODEL_MODULES = (
     "pade.core.audit", "pade.programme.store", "pade.registry.models", "pade.records.tables",
     "pade.indicators.store", "pade.reports.issued", "pade.reports.commentary", "pade.diagnostics.store",
+    "pade.auth.models",
 )
 
 
@@ -85,7 +86,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "heads") -> None:
     """Create or upgrade the schema to ``revision``.
 
     Raises:

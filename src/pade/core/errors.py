@@ -27,6 +27,24 @@ class NotFound(PadeError, LookupError):
     http_status = 404
 
 
+class Unauthenticated(PadeError, PermissionError):
+    """The request needs a signed-in user and has none (or the session expired)."""
+
+    http_status = 401
+
+
+class Forbidden(PadeError, PermissionError):
+    """The signed-in user's role or entity does not allow this action."""
+
+    http_status = 403
+
+
+class Conflict(PadeError, ValueError):
+    """The action conflicts with the object's state (e.g. approving a value twice)."""
+
+    http_status = 409
+
+
 class StoreError(PadeError, RuntimeError):
     """The system of record cannot be reached, created or migrated."""
 

@@ -31,6 +31,11 @@ def main() -> None:
             po.unlink()
     for domain, msgids in sorted(wanted.items()):
         new = Catalog(locale="es", project="PADE", domain=domain, charset="utf-8")
+        previous = FOLDER / f"{domain}.po"
+        if previous.exists():  # keep the header dates: a sync that adds nothing changes nothing
+            with previous.open("rb") as fh:
+                old = read_po(fh, locale="es")
+            new.creation_date, new.revision_date = old.creation_date, old.revision_date
         for msgid in msgids:
             new.add(msgid, known.get(msgid, ""))
         with (FOLDER / f"{domain}.po").open("wb") as fh:

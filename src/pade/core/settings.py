@@ -34,6 +34,16 @@ class Settings(BaseSettings):
         "Unset: API uploads are refused.",
     )
 
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs session cookies. Unset: generated once and kept in <data_dir>/secret_key (0600).",
+    )
+    cookie_secure: bool = Field(
+        default=True,
+        description="Send the session cookie only over HTTPS (browsers also accept it on http://localhost).",
+    )
+    session_hours: int = Field(default=8, ge=1, le=24 * 30, description="Lifetime of a back-office session.")
+
     @property
     def resolved_database_url(self) -> str:
         """The database URL in force: ``database_url`` or SQLite inside ``data_dir``."""

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from pade import __version__
 from pade.core.db import make_engine, session_factory
-from pade.core.errors import PadeError
+from pade.core.errors import PadeError, Unauthenticated
 from pade.core.i18n import t
 from pade.core.settings import Settings
 from pade.indicators.progress import status_label
-from pade.web import api, diagnostics_api, pages, records_api
+from pade.web import api, api_errors, auth_pages, diagnostics_api, pages, records_api, security, selfdiag
 
 _HERE = Path(__file__).parent
 
@@ -39,16 +40,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates.env.globals["_"] = t
     templates.env.globals["status_label"] = status_label
     app.state.templates = templates
+    security.install(app, settings)
+    api_errors.install(app)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(records_api.router)
     app.include_router(diagnostics_api.router)
     app.include_router(pages.router)
+    app.include_router(selfdiag.router)
+    app.include_router(auth_pages.router)
 
     @app.exception_handler(PadeError)
     async def _pade_error(request: Request, exc: PadeError) -> Response:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(exc)}, status_code=exc.http_status)
+        if isinstance(exc, Unauthenticated):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"{security.LOGIN_PATH}?{urlencode({'siguiente': target})}", status_code=303)
         return HTMLResponse(
             templates.get_template("error.html").render(request=request, message=str(exc)),
             status_code=exc.http_status,

@@ -1,0 +1,152 @@
+"""Sign-in, sign-out, the back-office home and user management pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from pade.auth.roles import Actor, Permission, Role
+from pade.auth.service import (
+    TooManyAttempts,
+    authenticate,
+    close_session,
+    create_user,
+    list_users,
+    open_session,
+    set_active,
+    set_password,
+)
+from pade.core.errors import Conflict, InvalidDefinition, NotFound, Unauthenticated
+from pade.registry.models import Entity
+from pade.web.backoffice_nav import entries_for
+from pade.web.deps import SessionDep, TxSessionDep
+from pade.web.security import (
+    ActorDep,
+    CsrfDep,
+    clear_session_cookie,
+    client_key,
+    requires,
+    session_id_from_cookie,
+    set_session_cookie,
+)
+
+router = APIRouter(include_in_schema=False)
+
+ManagerDep = Annotated[Actor, requires(Permission.MANAGE_USERS)]
+BackofficeDep = Annotated[Actor, requires(Permission.VIEW_BACKOFFICE)]
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else ``/admin`` (no open redirect)."""
+    if not target:
+        return "/admin"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/admin"
+    if any(c in target for c in "\r\n\\"):
+        return "/admin"
+    return target
+
+
+def _templates(request: Request) -> Jinja2Templates:
+    templates: Jinja2Templates = request.app.state.templates
+    return templates
+
+
+@router.get("/entrar", response_class=HTMLResponse)
+def login_form(request: Request, siguiente: str | None = None) -> HTMLResponse:
+    return _templates(request).TemplateResponse(request, "login.html", {"siguiente": safe_next(siguiente),
+                                                                         "error": None, "username": ""})
+
+
+@router.post("/entrar", response_class=HTMLResponse)
+def login(request: Request, session: SessionDep, username: Annotated[str, Form()],
+          password: Annotated[str, Form()], siguiente: Annotated[str, Form()] = "/admin") -> Response:
+    target = safe_next(siguiente)
+    try:
+        actor = authenticate(session, username, password, client_key(request))
+    except (Unauthenticated, TooManyAttempts) as e:
+        return _templates(request).TemplateResponse(
+            request, "login.html", {"siguiente": target, "error": str(e), "username": username[:60]},
+            status_code=e.http_status)
+    session_id, _csrf = open_session(session, actor)
+    session.commit()
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(response, request, session_id)
+    return response
+
+
+@router.post("/salir")
+def logout(request: Request, session: TxSessionDep, actor: ActorDep, _csrf: CsrfDep) -> Response:
+    session_id = session_id_from_cookie(request)
+    if session_id is not None:
+        close_session(session, session_id)
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(response, request)
+    return response
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_home(request: Request, actor: BackofficeDep) -> HTMLResponse:
+    return _templates(request).TemplateResponse(request, "admin/home.html", {"actor": actor,
+                                                                              "entries": entries_for(actor)})
+
+
+def _users_page(request: Request, session: SessionDep, actor: Actor, *, error: str | None = None,
+                notice: str | None = None, status_code: int = 200) -> HTMLResponse:
+    users = list_users(session, actor=actor)
+    entities = list(session.scalars(select(Entity.siglas).order_by(Entity.siglas)))
+    return _templates(request).TemplateResponse(
+        request, "admin/users.html",
+        {"actor": actor, "users": users, "roles": list(Role), "entities": entities, "error": error,
+         "notice": notice},
+        status_code=status_code)
+
+
+@router.get("/admin/usuarios", response_class=HTMLResponse)
+def users_page(request: Request, session: SessionDep, actor: ManagerDep) -> HTMLResponse:
+    return _users_page(request, session, actor)
+
+
+@router.post("/admin/usuarios", response_class=HTMLResponse)
+def users_create(request: Request, session: SessionDep, actor: ManagerDep, _csrf: CsrfDep,
+                 username: Annotated[str, Form()], display_name: Annotated[str, Form()],
+                 role: Annotated[str, Form()], password: Annotated[str, Form()],
+                 entity_code: Annotated[str, Form()] = "") -> Response:
+    try:
+        create_user(session, username=username, display_name=display_name, role=role,
+                    entity_code=entity_code or None, password=password, actor=actor)
+        session.commit()
+    except (InvalidDefinition, Conflict) as e:
+        session.rollback()
+        return _users_page(request, session, actor, error=str(e), status_code=e.http_status)
+    return RedirectResponse("/admin/usuarios?creado=1", status_code=303)
+
+
+@router.post("/admin/usuarios/{user_id}/activo", response_class=HTMLResponse)
+def users_set_active(request: Request, session: SessionDep, actor: ManagerDep, _csrf: CsrfDep, user_id: int,
+                     active: Annotated[bool, Form()]) -> Response:
+    try:
+        set_active(session, user_id=user_id, active=active, actor=actor)
+        session.commit()
+    except (Conflict, NotFound) as e:
+        session.rollback()
+        return _users_page(request, session, actor, error=str(e), status_code=e.http_status)
+    return RedirectResponse("/admin/usuarios", status_code=303)
+
+
+@router.post("/admin/usuarios/{user_id}/contrasena", response_class=HTMLResponse)
+def users_set_password(request: Request, session: SessionDep, actor: ManagerDep, _csrf: CsrfDep, user_id: int,
+                       password: Annotated[str, Form()]) -> Response:
+    try:
+        set_password(session, user_id=user_id, password=password, actor=actor)
+        session.commit()
+    except (InvalidDefinition, NotFound) as e:
+        session.rollback()
+        return _users_page(request, session, actor, error=str(e), status_code=e.http_status)
+    return RedirectResponse("/admin/usuarios?clave=1", status_code=303)

@@ -36,7 +36,7 @@ class Base(DeclarativeBase):
 MODEL_MODULES = (
     "pade.core.audit", "pade.programme.store", "pade.registry.models", "pade.records.tables",
     "pade.indicators.store", "pade.reports.issued", "pade.reports.commentary", "pade.diagnostics.store",
-    "pade.auth.models",
+    "pade.auth.models", "pade.reporting.models",
 )
 
 

@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from rich.tree import Tree
 
+from pade.auth.cli import app as users_app
 from pade.core.db import make_engine, migrate, session_factory, transaction
 from pade.core.errors import PadeError
 from pade.core.i18n import t
@@ -55,6 +56,7 @@ app.add_typer(records_app, name="records")
 app.add_typer(publish_app, name="publish")
 app.add_typer(report_app, name="report")
 app.add_typer(diagnostics_app, name="diagnostics")
+app.add_typer(users_app, name="users")
 
 CLI_ACTOR = "cli"
 

@@ -11,6 +11,7 @@ from pade.core.errors import NotFound
 from pade.core.i18n import t
 from pade.programme.models import Indicador
 from pade.programme.store import current_programme_version
+from pade.web.api_errors import error_responses
 from pade.web.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["programa"])
@@ -26,7 +27,7 @@ class Health(BaseModel):
     status: str
 
 
-_NOT_LOADED: dict[int | str, dict[str, Any]] = {404: {"description": "Programa no cargado"}}
+_NOT_LOADED = error_responses(404, descriptions={404: "Programa no cargado"})
 
 
 @router.get("/health", response_model=Health, tags=["sistema"])

@@ -16,7 +16,7 @@ from pade.core.errors import PadeError, Unauthenticated
 from pade.core.i18n import t
 from pade.core.settings import Settings
 from pade.indicators.progress import status_label
-from pade.web import api, auth_pages, diagnostics_api, pages, records_api, security
+from pade.web import api, api_errors, auth_pages, diagnostics_api, pages, records_api, security
 
 _HERE = Path(__file__).parent
 
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates.env.globals["status_label"] = status_label
     app.state.templates = templates
     security.install(app, settings)
+    api_errors.install(app)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(records_api.router)

@@ -15,15 +15,15 @@ from pydantic import BaseModel, Field
 from pade.diagnostics import assessments as svc
 from pade.diagnostics.loader import list_questionnaires, load_questionnaire
 from pade.diagnostics.store import Assessment
+from pade.web.api_errors import error_responses
 from pade.web.deps import SessionDep, TxSessionDep
 
 router = APIRouter(prefix="/api/v1/diagnostics", tags=["autodiagnóstico"])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    404: {"description": "Autodiagnóstico o cuestionario inexistente"},
-    409: {"description": "El autodiagnóstico ya fue enviado"},
-    422: {"description": "RUC o respuestas no válidas"},
-}
+_ERRORS = error_responses(404, 409, 422, descriptions={404: "Autodiagnóstico o cuestionario inexistente",
+                                                      409: "El autodiagnóstico ya fue enviado",
+                                                      422: "RUC o respuestas no válidas"})
+_NO_QUESTIONNAIRE = error_responses(404, 422, descriptions={404: "Cuestionario inexistente"})
 
 
 class StartIn(BaseModel):
@@ -58,7 +58,8 @@ def questionnaires() -> list[dict[str, Any]]:
             for ref in list_questionnaires()]
 
 
-@router.get("/questionnaires/{questionnaire}", summary="Un cuestionario completo (dimensiones, preguntas)")
+@router.get("/questionnaires/{questionnaire}", responses=_NO_QUESTIONNAIRE,
+            summary="Un cuestionario completo (dimensiones, preguntas)")
 def questionnaire(questionnaire: str) -> dict[str, Any]:
     return load_questionnaire(questionnaire).model_dump(mode="json")
 

@@ -15,6 +15,7 @@ from pade.records.batch import raw_from_rows
 from pade.records.importer import import_raw, record_kind
 from pade.records.kinds import KINDS
 from pade.records.schemas import table_schema
+from pade.web.api_errors import error_responses
 
 router = APIRouter(prefix="/api/v1/records", tags=["registros"])
 
@@ -70,11 +71,9 @@ class BatchResult(BaseModel):
     rows: list[RowResult]
 
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "Falta el token o es incorrecto"}, 403: {"description": "Carga por API desactivada"},
-    404: {"description": "Tipo de registro desconocido o programa no cargado"},
-    422: {"description": "Lote no válido o entidad desconocida"},
-}
+_ERRORS = error_responses(401, 403, 404, 422, descriptions={
+    403: "Carga por API desactivada", 404: "Tipo de registro desconocido o programa no cargado",
+    422: "Lote no válido o entidad desconocida"})
 
 
 @router.get("/kinds", summary="Tipos de registro y sus Table Schemas")

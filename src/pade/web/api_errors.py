@@ -1,0 +1,76 @@
+"""How the JSON API answers errors, declared once so that every operation documents what it can return.
+
+A :class:`~pade.core.errors.PadeError` becomes ``{"detail": "<Spanish message>"}`` with its HTTP
+status (see ``create_app``). Input that does not match the declared types is answered by FastAPI with
+422 and a list of the failing fields; a body that cannot even be decoded is answered the same way
+(FastAPI's own answer is an undocumented 400 in English). Routes use :func:`error_responses` so the
+OpenAPI lists each status with its model, which the schemathesis fuzzing test holds them to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from pade.core.i18n import t
+
+
+class ErrorOut(BaseModel):
+    """An error of the API."""
+
+    detail: str = Field(description="Qué falló, dónde y cómo corregirlo (en español).")
+
+
+class FieldIssue(BaseModel):
+    """One field that does not match the declared type (FastAPI's validation error)."""
+
+    loc: list[str | int] = Field(description="Dónde: body, query o path, y el campo.")
+    msg: str
+    type: str
+
+
+class InvalidInputOut(BaseModel):
+    """Invalid input: a Spanish message, or the list of the fields that do not match the schema."""
+
+    detail: str | list[FieldIssue]
+
+
+# Spanish descriptions of the statuses routes may document.
+_DESCRIPTIONS = {
+    401: "Falta el token o es incorrecto",
+    403: "No permitido",
+    404: "No existe",
+    409: "Conflicto con el estado del objeto",
+    422: "Datos de entrada no válidos",
+}
+
+
+def error_responses(*codes: int, descriptions: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route that may answer ``codes``, each with its model and a Spanish description.
+
+    Example:
+        >>> sorted(error_responses(404, 422, descriptions={404: "Cuestionario inexistente"}))
+        [404, 422]
+    """
+    texts = {**_DESCRIPTIONS, **(descriptions or {})}
+    return {code: {"model": InvalidInputOut if code == 422 else ErrorOut, "description": texts[code]}
+            for code in codes}
+
+
+_BODY_PARSE_ERROR = "There was an error parsing the body"
+
+
+def install(app: FastAPI) -> None:
+    """Answer an undecodable API body with a documented 422 in Spanish; leave every other HTTP error as is."""
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        if request.url.path.startswith("/api/") and exc.status_code == 400 and exc.detail == _BODY_PARSE_ERROR:
+            return JSONResponse({"detail": t("The request body could not be read: send JSON encoded as UTF-8.")},
+                                status_code=422)
+        return await http_exception_handler(request, exc)

@@ -24,10 +24,12 @@ from pade.core import audit
 from pade.core.errors import NotFound, PadeError
 from pade.core.i18n import t
 from pade.diagnostics.loader import load_questionnaire
+from pade.diagnostics.models import TAMANOS
 from pade.diagnostics.scoring import CompanyContext, InvalidAnswers, ScoreResult, score
 from pade.diagnostics.store import AnswerLog, Assessment, AssessmentScore, RescoreRun
 from pade.records.batch import raw_from_rows
 from pade.records.importer import import_raw, record_kind
+from pade.registry import reference
 from pade.registry import ruc as ruc_rules
 from pade.registry.service import company_at
 
@@ -81,7 +83,8 @@ def save(session: Session, assessment_id: str, answers: dict[str, Any], *, respo
     if a.status != "borrador":
         raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
     merged = {**a.answers, **answers}
-    score(load_questionnaire(a.questionnaire, a.version), merged, _context(session, a.ruc), complete=False)
+    score(load_questionnaire(a.questionnaire, a.version), merged,
+          _context(session, a.ruc, declared=(a.company or {}).get("declarado")), complete=False)
     a.answers = merged
     if consent is not None:
         a.consent = consent
@@ -91,11 +94,92 @@ def save(session: Session, assessment_id: str, answers: dict[str, Any], *, respo
     return a
 
 
-def _context(session: Session, ruc: str, on: date | None = None) -> CompanyContext:
+def _context(session: Session, ruc: str, on: date | None = None,
+             declared: dict[str, Any] | None = None) -> CompanyContext:
+    """The company's attributes: what the owner declared, else the registry's (decision 0013)."""
     view = company_at(session, ruc, on or date.today())
+    mine = {k: v for k, v in (declared or {}).items() if v}
+    return CompanyContext(
+        ciiu_section=mine.get("ciiu_section") or (view.seccion_ciiu if view else None),
+        tamano=mine.get("tamano") or (view.tamano if view else None),
+        departamento=mine.get("departamento") or (view.departamento if view else None))
+
+
+# -- company data shown and declared in the self-diagnosis ---------------------------------------
+
+class InvalidCompanyData(PadeError, ValueError):
+    http_status = 422
+
+
+@dataclass(frozen=True)
+class PublicCompany:
+    """What the self-diagnosis may show about a company looked up by a RUC anyone can type.
+
+    For a natural person (RUC 10, 15, 17) nothing from the registry is returned, not even
+    whether the RUC is known; for a legal person (RUC 20) only public registry attributes.
+    """
+
+    ruc: str
+    natural_person: bool
+    in_registry: bool
+    razon_social: str | None = None
+    departamento: str | None = None
+    ciiu_section: str | None = None
+    tamano: str | None = None
+
+
+def public_company(session: Session, ruc: str, on: date | None = None) -> PublicCompany:
+    """The registry attributes of ``ruc`` that may be shown to whoever typed it (decision 0013).
+
+    Raises:
+        InvalidRuc: the RUC is not valid.
+    """
+    number = ruc_rules.validate(ruc)
+    if ruc_rules.is_natural_person(number):
+        return PublicCompany(number, natural_person=True, in_registry=False)
+    view = company_at(session, number, on or date.today())
     if view is None:
-        return CompanyContext()
-    return CompanyContext(ciiu_section=view.seccion_ciiu, tamano=view.tamano, departamento=view.departamento)
+        return PublicCompany(number, natural_person=False, in_registry=False)
+    return PublicCompany(number, natural_person=False, in_registry=True, razon_social=view.razon_social,
+                         departamento=view.departamento, ciiu_section=view.seccion_ciiu, tamano=view.tamano)
+
+
+COMPANY_NAME_MAX = 200
+
+
+def declare_company(session: Session, assessment_id: str, *, nombre: str | None, departamento: str | None,
+                    tamano: str | None, ciiu_section: str | None) -> Assessment:
+    """Store the company data the owner confirmed or completed on the draft ``assessment_id``.
+
+    Empty values mean "use the registry's". The name is optional and only shown back behind
+    the private link.
+
+    Raises:
+        InvalidCompanyData: an unknown department, size class or CIIU section, or a name too long.
+        AssessmentClosed: already submitted.
+    """
+    a = get(session, assessment_id)
+    if a.status != "borrador":
+        raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
+    problems: list[str] = []
+    if departamento and departamento not in dict(reference.departments()):
+        problems.append(t("the department {value} does not exist; choose one from the list", value=departamento))
+    if tamano and tamano not in TAMANOS:
+        problems.append(t("the size {value} does not exist; choose one from the list", value=tamano))
+    if ciiu_section and ciiu_section not in reference.ciiu_sections():
+        problems.append(t("the economic activity {value} does not exist; choose one from the list",
+                          value=ciiu_section))
+    name = (nombre or "").strip()
+    if len(name) > COMPANY_NAME_MAX:
+        problems.append(t("the name is longer than {max} characters; shorten it", max=COMPANY_NAME_MAX))
+    if problems:
+        raise InvalidCompanyData("; ".join(problems))
+    a.company = {"nombre": name or None, "declarado": {"departamento": departamento or None,
+                                                       "tamano": tamano or None,
+                                                       "ciiu_section": ciiu_section or None}}
+    a.updated_at = _now()
+    session.flush()
+    return a
 
 
 def submit(engine: Engine, assessment_id: str, *, today: date | None = None) -> ScoreResult:
@@ -115,7 +199,8 @@ def submit(engine: Engine, assessment_id: str, *, today: date | None = None) -> 
         if a.status != "borrador":
             raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
         q = load_questionnaire(a.questionnaire, a.version)
-        company = _context(session, a.ruc, day)
+        declared = dict(a.company or {})
+        company = _context(session, a.ruc, day, declared=declared.get("declarado"))
         result = score(q, a.answers, company, complete=True)
         ruc, questionnaire, version = a.ruc, a.questionnaire, a.version
     row = {"ruc": ruc, "cuestionario": questionnaire, "version": version, "fecha": day.isoformat(),
@@ -129,7 +214,7 @@ def submit(engine: Engine, assessment_id: str, *, today: date | None = None) -> 
         a = get(session, assessment_id)
         a.status = "enviada"
         a.submitted_at = datetime.combine(day, _now().timetz())  # the day it counts for, at the current time
-        a.company = {"ciiu_section": company.ciiu_section, "tamano": company.tamano,
+        a.company = {**declared, "ciiu_section": company.ciiu_section, "tamano": company.tamano,
                      "departamento": company.departamento, "fecha": day.isoformat()}
         session.add(AssessmentScore(assessment_id=a.id, questionnaire=questionnaire, version=version,
                                     overall=result.overall, level=result.level, result=result.as_dict(),

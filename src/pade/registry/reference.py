@@ -124,6 +124,12 @@ def ciiu_sections() -> frozenset[str]:
     return frozenset(r["codigo"] for r in _rows("ciiu_rev4.csv") if r["nivel"] == "seccion")
 
 
+@cache
+def ciiu_section_names() -> dict[str, str]:
+    """The 21 sections of CIIU rev. 4 with their Spanish names (``"G"`` → ``"Comercio al por mayor…"``)."""
+    return {r["codigo"]: r["descripcion"] for r in _rows("ciiu_rev4.csv") if r["nivel"] == "seccion"}
+
+
 def ciiu_section_of(division: str) -> str:
     """The section letter of a CIIU rev. 4 division (``"47"`` → ``"G"``).
 

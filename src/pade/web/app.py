@@ -16,7 +16,7 @@ from pade.core.errors import PadeError, Unauthenticated
 from pade.core.i18n import t
 from pade.core.settings import Settings
 from pade.indicators.progress import status_label
-from pade.web import api, api_errors, auth_pages, diagnostics_api, pages, records_api, security
+from pade.web import api, api_errors, auth_pages, diagnostics_api, pages, records_api, security, selfdiag
 
 _HERE = Path(__file__).parent
 
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(records_api.router)
     app.include_router(diagnostics_api.router)
     app.include_router(pages.router)
+    app.include_router(selfdiag.router)
     app.include_router(auth_pages.router)
 
     @app.exception_handler(PadeError)

@@ -83,6 +83,10 @@ def run_compute(engine: Engine, settings: Settings, *, engine_name: EngineName =
 
     Re-running with the same programme, data, engine, code and years returns the existing run
     (``created=False``) unless ``force``.
+
+    ``progress(stage, done, total)`` is called as the work advances; the stages, in order, are
+    ``leer`` and ``escribir`` (the snapshot), ``calcular`` (one step per indicator) and ``guardar``.
+    Only rows of approved import batches are computed (decision 0015).
     """
     with Session(engine) as session:
         stored = _programme(session)
@@ -107,6 +111,8 @@ def run_compute(engine: Engine, settings: Settings, *, engine_name: EngineName =
         for rec in r.values.to_dict("records"):
             rows.append({k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in rec.items()}
                         | {"indicador": r.indicator.id, "codigo": r.indicator.codigo, "anio": int(rec["anio"])})
+    report = progress or (lambda stage, done, total: None)
+    report("guardar", 0, 1)
     with Session(engine) as session, session.begin():
         run = IndicatorRun(signature=signature, programme_version=stored.version, programme_hash=stored.content_hash,
                            snapshot_hash=snap.content_hash, engine=engine_name.value, code_version=code_version(),
@@ -123,6 +129,7 @@ def run_compute(engine: Engine, settings: Settings, *, engine_name: EngineName =
                      details={"engine": engine_name.value, "snapshot": snap.content_hash,
                               "programme": stored.content_hash, "rows": len(rows)})
         run_id = run.id
+    report("guardar", 1, 1)
     log.info("run=%s engine=%s rows=%s duration_s=%.2f", run_id, engine_name.value, len(rows), duration)
     return RunOutcome(run_id, True, engine_name.value, snap.content_hash, stored.version, span, duration, len(rows))
 

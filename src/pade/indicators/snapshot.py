@@ -26,11 +26,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Numeric, Table
+from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Numeric, Table, select
 from sqlalchemy.engine import make_url
 
 from pade.core.i18n import t
-from pade.records.tables import RECORD_TABLES
+from pade.records.tables import RECORD_TABLES, ImportBatch, ReviewStatus
 from pade.registry import reference
 from pade.registry.models import Company, CompanyVersion, Market
 
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 MANIFEST = "manifest.json"
 REF_CIIU = "ref_ciiu"
+APPROVED = ReviewStatus.aprobada.value
+APPROVED_SUFFIX = ":aprobadas"  # marks a table name passed to the SQLite child process as filtered
 
 
 def snapshot_tables() -> dict[str, Table]:
@@ -83,15 +85,36 @@ class Snapshot:
         return self.path / str(self.tables[name]["file"])
 
 
-def _select(table: Table, *, sqlite: bool) -> str:
+def _select(table: Table, *, sqlite: bool, approved_only: bool = False) -> str:
+    """The query that reads ``table``; with ``approved_only``, only rows of approved import batches.
+
+    Filtering rows out would break the revision chain (a kept row may revise a dropped one), so the
+    filtered query also recomputes ``revision_of`` as the previous kept row with the same key: rows of
+    one key form a single chain ordered by id (see ``records.importer._compare``), so this is the row
+    each kept row replaces among the kept ones (decision 0015).
+    """
     order = ", ".join(c.name for c in table.primary_key.columns)
     # SQLite types are per value: read dates as text so the driver never guesses from the first rows.
     names = [f"CAST({c.name} AS TEXT) AS {c.name}" if sqlite and isinstance(c.type, Date | DateTime) else c.name
              for c in table.columns]
-    return f"SELECT {', '.join(names)} FROM {table.name} ORDER BY {order}"
+    if not approved_only:
+        return f"SELECT {', '.join(names)} FROM {table.name} ORDER BY {order}"
+    names = ["LAG(id) OVER (PARTITION BY key_hash ORDER BY id) AS revision_of" if n == "revision_of" else n
+             for n in names]
+    kept = (f"SELECT * FROM {table.name} WHERE batch_id IN "
+            f"(SELECT id FROM import_batch WHERE review_status = '{APPROVED}')")
+    return f"SELECT {', '.join(names)} FROM ({kept}) kept ORDER BY {order}"
 
 
-def _read_postgres(engine: Engine, tables: dict[str, Table]) -> dict[str, pa.Table]:
+def pending_tables(engine: Engine) -> set[str]:
+    """Record tables with rows of batches not approved (pending or rejected): those are read filtered."""
+    with engine.connect() as conn:
+        kinds = set(conn.execute(select(ImportBatch.kind).where(ImportBatch.review_status != APPROVED).distinct())
+                    .scalars())
+    return {RECORD_TABLES[k].name for k in kinds if k in RECORD_TABLES}
+
+
+def _read_postgres(engine: Engine, tables: dict[str, Table], filtered: set[str]) -> dict[str, pa.Table]:
     import adbc_driver_postgresql.dbapi as driver
 
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
@@ -100,17 +123,18 @@ def _read_postgres(engine: Engine, tables: dict[str, Table]) -> dict[str, pa.Tab
         # The DBAPI connection is not in autocommit: every read below shares one transaction and one view.
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         for name, table in tables.items():
-            cur.execute(_select(table, sqlite=False))
+            cur.execute(_select(table, sqlite=False, approved_only=name in filtered))
             out[name] = _conform(cur.fetch_arrow_table(), arrow_schema(table))
         conn.rollback()
     return out
 
 
-def _read_sqlite(database: str, tables: dict[str, Table]) -> dict[str, pa.Table]:
+def _read_sqlite(database: str, tables: dict[str, Table], filtered: set[str]) -> dict[str, pa.Table]:
     """Read in a child process: the ADBC driver bundles its own SQLite, and two SQLite libraries in one
     process break each other's POSIX locks (sqlite.org/howtocorrupt.html, section 2.2.1)."""
     with tempfile.TemporaryDirectory(prefix="pade-snap-") as tmp:
-        subprocess.run([sys.executable, "-m", "pade.indicators.sqlite_export", database, tmp, *tables],
+        names = [f"{name}{APPROVED_SUFFIX}" if name in filtered else name for name in tables]
+        subprocess.run([sys.executable, "-m", "pade.indicators.sqlite_export", database, tmp, *names],
                        check=True, capture_output=True, timeout=3600)
         out = {}
         for name, table in tables.items():
@@ -120,14 +144,18 @@ def _read_sqlite(database: str, tables: dict[str, Table]) -> dict[str, pa.Table]
 
 
 def export_sqlite(database: str, folder: Path, names: list[str]) -> None:
-    """Child-process side of :func:`_read_sqlite`: every table in one read transaction, as Arrow files."""
+    """Child-process side of :func:`_read_sqlite`: every table in one read transaction, as Arrow files.
+
+    A name ending in ``:aprobadas`` is read with only the rows of approved batches.
+    """
     import adbc_driver_sqlite.dbapi as driver
 
     tables = snapshot_tables()
     with driver.connect(database) as conn, conn.cursor() as cur:
         # Not in autocommit: the reads share one transaction, so every table comes from the same state.
-        for name in names:
-            cur.execute(_select(tables[name], sqlite=True))
+        for entry in names:
+            name = entry.removesuffix(APPROVED_SUFFIX)
+            cur.execute(_select(tables[name], sqlite=True, approved_only=entry != name))
             data = cur.fetch_arrow_table()
             with pa.OSFile(str(folder / f"{name}.arrow"), "wb") as sink, pa.ipc.new_file(sink, data.schema) as w:
                 w.write_table(data)
@@ -172,10 +200,11 @@ def take_snapshot(engine: Engine, root: Path, *, progress: Progress | None = Non
     report = progress or (lambda stage, done, total: None)
     tables = snapshot_tables()
     report("leer", 0, 1)
+    filtered = pending_tables(engine)
     if engine.url.get_backend_name() == "sqlite":
-        data = _read_sqlite(engine.url.database or ":memory:", tables)
+        data = _read_sqlite(engine.url.database or ":memory:", tables, filtered)
     else:
-        data = _read_postgres(engine, tables)
+        data = _read_postgres(engine, tables, filtered)
     report("leer", 1, 1)
     data[REF_CIIU] = _ciiu_table()
     encoded = {name: _parquet(tbl) for name, tbl in data.items()}

@@ -33,10 +33,10 @@ from pade.core import audit
 from pade.core.errors import NotFound, PadeError
 from pade.core.i18n import t
 from pade.programme.store import current_programme_version
-from pade.records.issues import Issue, Severity, make_issue
+from pade.records.issues import Issue, Severity, group_issues, make_issue
 from pade.records.kinds import KINDS_BY_NAME, Check, RecordKind, Subject
 from pade.records.readers import RawTable, read_table
-from pade.records.tables import RECORD_TABLES, ImportBatch, QuarantineRow
+from pade.records.tables import RECORD_TABLES, ImportBatch, QuarantineRow, ReviewStatus
 from pade.records.validate import (
     Validated,
     ValidationContext,
@@ -108,18 +108,23 @@ class ImportReport:
 
 
 def import_file(engine: Engine, kind_name: str, path: Path, *, entidad: str, actor: str,
-                sheet: str | None = None, today: date | None = None, progress: Progress | None = None
+                sheet: str | None = None, today: date | None = None, progress: Progress | None = None,
+                file_name: str | None = None, review_status: ReviewStatus = ReviewStatus.aprobada
                 ) -> ImportReport:
-    """Read ``path`` (CSV or XLSX) and import it as ``kind_name`` records reported by ``entidad``."""
+    """Read ``path`` (CSV or XLSX) and import it as ``kind_name`` records reported by ``entidad``.
+
+    ``file_name`` is the name to record (default: the path's); ``review_status`` is where the batch
+    starts (a web upload starts ``pendiente``, see :mod:`pade.records.review`).
+    """
     kind = record_kind(kind_name)
     raw = read_table(path, sheet=sheet, expected_columns=kind.field_names)
-    return import_raw(engine, kind, raw, file_name=path.name, source="archivo", entidad=entidad, actor=actor,
-                      today=today, progress=progress)
+    return import_raw(engine, kind, raw, file_name=file_name or path.name, source="archivo", entidad=entidad,
+                      actor=actor, today=today, progress=progress, review_status=review_status)
 
 
 def import_raw(engine: Engine, kind: RecordKind, raw: RawTable, *, file_name: str | None, source: str,
-               entidad: str, actor: str, today: date | None = None, progress: Progress | None = None
-               ) -> ImportReport:
+               entidad: str, actor: str, today: date | None = None, progress: Progress | None = None,
+               review_status: ReviewStatus = ReviewStatus.aprobada) -> ImportReport:
     """Validate and land ``raw`` in one transaction. See the module docstring for the guarantees."""
     report_progress = progress or (lambda stage, done, total: None)
     with Session(engine) as session, session.begin():
@@ -136,7 +141,8 @@ def import_raw(engine: Engine, kind: RecordKind, raw: RawTable, *, file_name: st
         started = datetime.now(UTC)
         batch = ImportBatch(kind=kind.name, source=source, file_name=file_name, file_hash=raw.file_hash,
                             entidad=entidad, actor=actor, started_at=started, finished_at=started, rows_total=0,
-                            rows_loaded=0, rows_quarantined=0, rows_unchanged=0, report={})
+                            rows_loaded=0, rows_quarantined=0, rows_unchanged=0, report={},
+                            review_status=review_status.value)
         session.add(batch)
         session.flush()
         report = ImportReport(kind.name, batch.id, file_name, raw.file_hash, already_imported=False,
@@ -144,7 +150,8 @@ def import_raw(engine: Engine, kind: RecordKind, raw: RawTable, *, file_name: st
         status = np.full(raw.data.num_rows, "cuarentena", dtype=object)
         _land(session, kind, checked, batch.id, entidad, started, report, status, report_progress)
         _quarantine(session, kind, checked, raw, batch.id, report)
-        report.quarantine_resolved = _resolve_quarantine(session, raw, status, batch.id)
+        report.quarantine_resolved = _resolve_quarantine(session, raw, status, batch.id, kind=kind.name,
+                                                         entidad=entidad)
         report.issues = [i for idx in sorted(checked.issues) for i in checked.issues[idx]] + checked.file_issues
         report.counts = dict(checked.counts())
         report.row_status = [str(s) for s in status]
@@ -153,7 +160,7 @@ def import_raw(engine: Engine, kind: RecordKind, raw: RawTable, *, file_name: st
         batch.rows_loaded = report.rows_loaded + report.rows_revised
         batch.rows_quarantined = report.rows_quarantined
         batch.rows_unchanged = report.rows_unchanged
-        batch.report = {**report.summary(), "meta": _meta(raw)}
+        batch.report = {**report.summary(), "meta": _meta(raw), "groups": group_issues(report.issues)}
         audit.record(session, actor=actor, action="records.import", object_type="import_batch",
                      object_id=str(batch.id), payload=report.summary(), details=report.summary())
         log.info("import kind=%s batch=%s rows=%s loaded=%s quarantined=%s", kind.name, batch.id,
@@ -319,10 +326,16 @@ def _current_revisions(session: Session, table: Table, sorted_keys: pa.Array) ->
     conn.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS pade_tmp_keys (key_hash VARCHAR(32))"))
     conn.execute(text("DELETE FROM pade_tmp_keys"))
     _bulk_insert(conn, "pade_tmp_keys", {"key_hash": pc.unique(sorted_keys)}, lambda stage, done, total: None)
+    # Rows of a rejected batch are never current: a new row revises the latest row not rejected, and the
+    # same values sent again after a rejection land again (decision 0015).
+    rejected = conn.execute(select(ImportBatch.id).where(ImportBatch.review_status == ReviewStatus.rechazada.value)
+                            .limit(1)).first() is not None
+    skip = (" AND batch_id NOT IN (SELECT id FROM import_batch WHERE review_status = 'rechazada')"
+            if rejected else "")
     rows = conn.execute(text(
         f"SELECT t.key_hash, t.id, t.row_hash FROM {table.name} t "
         f"JOIN (SELECT key_hash, MAX(id) AS id FROM {table.name} WHERE key_hash IN "
-        "(SELECT key_hash FROM pade_tmp_keys) GROUP BY key_hash) m ON t.id = m.id"))
+        f"(SELECT key_hash FROM pade_tmp_keys){skip} GROUP BY key_hash) m ON t.id = m.id"))
     return {k: (i, h) for k, i, h in rows}
 
 
@@ -417,16 +430,23 @@ def _quarantine(session: Session, kind: RecordKind, checked: Validated, raw: Raw
     report.rows_quarantined = len(entries)
 
 
-def _resolve_quarantine(session: Session, raw: RawTable, status: np.ndarray, batch_id: int) -> int:
-    """Rows re-imported from a quarantine export carry their id: resolve those that landed."""
+def _resolve_quarantine(session: Session, raw: RawTable, status: np.ndarray, batch_id: int, *, kind: str,
+                        entidad: str) -> int:
+    """Rows re-imported from a quarantine export carry their id: resolve those that landed.
+
+    Only quarantine rows of the same kind reported by the same entity: an id typed into another entity's
+    file must never close that entity's quarantine.
+    """
     if QUARANTINE_ID not in raw.columns:
         return 0
     ids = pc.cast(raw.data.column(QUARANTINE_ID), pa.int64(), safe=False).to_pylist()
     landed = [int(q) for q, s in zip(ids, status, strict=True) if q is not None and s != "cuarentena"]
     if not landed:
         return 0
+    own_batches = select(ImportBatch.id).where(ImportBatch.kind == kind, ImportBatch.entidad == entidad)
     result = session.execute(
-        update(QuarantineRow).where(QuarantineRow.id.in_(landed), QuarantineRow.status == "abierta")
+        update(QuarantineRow).where(QuarantineRow.id.in_(landed), QuarantineRow.status == "abierta",
+                                    QuarantineRow.kind == kind, QuarantineRow.batch_id.in_(own_batches))
         .values(status="resuelta", resolved_batch_id=batch_id))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

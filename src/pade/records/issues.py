@@ -129,3 +129,23 @@ def make_issue(code: str, *, row: int, column: str | None = None, value: str | N
     kind = ISSUE_TYPES[code]
     shown = "(vacío)" if value is None else value
     return Issue(code, row, column, value, kind.message(row=row, column=column or "-", value=shown, **extra))
+
+
+def group_issues(issues: list[Issue], *, sample_rows: int = 5) -> list[dict[str, Any]]:
+    """Issues grouped by code and column, most frequent first: what the validation report shows.
+
+    Each group has the code, severity, column, how many rows, the first rows, and the message of the
+    first occurrence (which says what is wrong and how to fix it).
+    """
+    groups: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for issue in issues:
+        group = groups.get((issue.code, issue.column))
+        if group is None:
+            group = groups[(issue.code, issue.column)] = {
+                "code": issue.code, "severity": issue.severity.value, "column": issue.column, "count": 0,
+                "rows": [], "example": issue.message}
+        group["count"] += 1
+        if len(group["rows"]) < sample_rows:
+            group["rows"].append(issue.row)
+    order = {Severity.error.value: 0, Severity.warning.value: 1}
+    return sorted(groups.values(), key=lambda g: (order[g["severity"]], -g["count"], g["code"], g["column"] or ""))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,23 +47,57 @@ def list_quarantine(session: Session, *, kind: str | None = None, entidad: str |
             for q, ent in session.execute(stmt)]
 
 
-def export_quarantine(session: Session, path: Path, *, kind: str, entidad: str | None = None) -> int:
-    """Write the open quarantine of ``kind`` as a UTF-8 CSV (with BOM, for Excel) ready to fix.
+def quarantine_sheet(session: Session, *, kind: str, entidad: str | None = None) -> tuple[list[str], list[list[Any]]]:
+    """The open quarantine of ``kind`` as a header and rows, ready to fix and re-import.
 
     Each row keeps its original columns, plus ``_cuarentena_id`` (so a re-import resolves it) and
-    ``_motivos`` (the reasons, to read while fixing; ignored on import). Returns the row count.
+    ``_motivos`` (the reasons, to read while fixing; ignored on import). Malformed CSV lines are left out
+    (they have no columns to fix). Values that look like spreadsheet formulas are neutralised.
     """
     entries = [e for e in list_quarantine(session, kind=kind, entidad=entidad) if "_linea" not in e.raw]
     columns: list[str] = []
     for e in entries:
         columns += [c for c in e.raw if c not in columns]
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([QUARANTINE_ID, *columns, REASONS])
-        for e in entries:
-            reasons = " | ".join(i["message"] for i in e.issues)
-            writer.writerow([e.id, *(_safe(e.raw.get(c)) for c in columns), reasons])
-    return len(entries)
+    rows = [[e.id, *(_safe(e.raw.get(c)) for c in columns), " | ".join(i["message"] for i in e.issues)]
+            for e in entries]
+    return [QUARANTINE_ID, *columns, REASONS], rows
+
+
+def export_quarantine(session: Session, path: Path, *, kind: str, entidad: str | None = None) -> int:
+    """Write the open quarantine of ``kind`` as a UTF-8 CSV (with BOM, for Excel) ready to fix.
+
+    See :func:`quarantine_sheet` for the columns. Returns the row count.
+    """
+    header, rows = quarantine_sheet(session, kind=kind, entidad=entidad)
+    path.write_bytes(sheet_csv(header, rows))
+    return len(rows)
+
+
+def sheet_csv(header: list[str], rows: list[list[Any]]) -> bytes:
+    """A header and rows as UTF-8 CSV bytes with a BOM (so Excel reads the accents)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def sheet_xlsx(header: list[str], rows: list[list[Any]], *, title: str = "cuarentena") -> bytes:
+    """A header and rows as an XLSX workbook; every cell but the id is text, never a formula."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    for cells in sheet.iter_rows(min_row=2, min_col=2):
+        for cell in cells:
+            if cell.value is not None:
+                cell.data_type = "s"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def _safe(value: Any) -> str:

@@ -9,6 +9,7 @@ so a re-import adds nothing when nothing changed and a revision when it did.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -34,11 +35,24 @@ from pade.records.kinds import KINDS, FieldSpec, FieldType, RecordKind
 REGISTRY_KINDS = frozenset({"empresa", "mercado"})
 
 
+class ReviewStatus(StrEnum):
+    """Where a batch stands with the revisor (docs/decisions/0015-backoffice-imports-and-compute.md).
+
+    A batch uploaded by an entity through the web starts ``pendiente``; CLI, API and synthetic imports are
+    approved at import. Only rows of approved batches reach the snapshot, hence the indicators.
+    """
+
+    pendiente = "pendiente"
+    aprobada = "aprobada"
+    rechazada = "rechazada"
+
+
 class ImportBatch(Base):
     """One import (a file, an API batch or synthetic data). ``(kind, file_hash)`` is unique."""
 
     __tablename__ = "import_batch"
-    __table_args__ = (Index("ux_import_batch_kind_hash", "kind", "file_hash", unique=True),)
+    __table_args__ = (Index("ux_import_batch_kind_hash", "kind", "file_hash", unique=True),
+                      Index("ix_import_batch_entidad_review", "entidad", "review_status"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(40))
@@ -54,6 +68,10 @@ class ImportBatch(Base):
     rows_quarantined: Mapped[int] = mapped_column(Integer)
     rows_unchanged: Mapped[int] = mapped_column(Integer)
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    review_status: Mapped[str] = mapped_column(String(12), server_default=ReviewStatus.aprobada.value)
+    reviewed_by: Mapped[str | None] = mapped_column(String(120))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_comment: Mapped[str | None] = mapped_column(Text)
 
 
 class QuarantineRow(Base):
@@ -68,7 +86,7 @@ class QuarantineRow(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON)
     issues: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(12))  # "abierta" | "resuelta"
+    status: Mapped[str] = mapped_column(String(12))  # "abierta" | "resuelta" | "descartada" (batch rejected)
     resolved_batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batch.id"))
 
 

@@ -16,7 +16,18 @@ from pade.core.errors import PadeError, Unauthenticated
 from pade.core.i18n import t
 from pade.core.settings import Settings
 from pade.indicators.progress import status_label
-from pade.web import api, api_errors, auth_pages, diagnostics_api, pages, records_api, security, selfdiag
+from pade.web import (
+    api,
+    api_errors,
+    auth_pages,
+    compute_pages,
+    diagnostics_api,
+    imports_pages,
+    pages,
+    records_api,
+    security,
+    selfdiag,
+)
 
 _HERE = Path(__file__).parent
 
@@ -49,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(selfdiag.router)
     app.include_router(auth_pages.router)
+    app.include_router(imports_pages.router)
+    app.include_router(compute_pages.router)
 
     @app.exception_handler(PadeError)
     async def _pade_error(request: Request, exc: PadeError) -> Response:

@@ -26,6 +26,12 @@ class NavEntry:
 NAV: list[NavEntry] = [
     NavEntry(t("Users"), "/admin/usuarios", Permission.MANAGE_USERS,
              t("Create accounts, deactivate them and reset passwords.")),
+    NavEntry(t("Imports"), "/admin/importaciones", Permission.VIEW_ENTITY_DATA,
+             t("Upload CSV or XLSX files, read the validation report, fix the quarantine and see the history.")),
+    NavEntry(t("Import review"), "/admin/importaciones/revision", Permission.REVIEW,
+             t("Approve or reject the batches the entities uploaded: only approved ones count.")),
+    NavEntry(t("Compute"), "/admin/calculo", Permission.RUN_COMPUTE,
+             t("Compute the indicators, follow the progress and see the runs with their lineage.")),
 ]
 
 

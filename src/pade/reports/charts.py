@@ -9,7 +9,7 @@ SVG: Altair names inline datasets by a hash of their rows, and every label is fo
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Literal
 
 import altair as alt
 import pandas as pd
@@ -76,8 +76,12 @@ def chart_frames(summary: IndicatorSummary) -> dict[str, pd.DataFrame]:
     }
 
 
-def chart_spec(summary: IndicatorSummary, *, width: int = 520, height: int = 260) -> dict[str, Any]:
-    """The Vega-Lite spec (a dict) of the trend chart; see :func:`trend_chart_svg`."""
+def chart_spec(summary: IndicatorSummary, *, width: int = 520, height: int = 260,
+               legend: Literal["right", "bottom"] = "right") -> dict[str, Any]:
+    """The Vega-Lite spec (a dict) of the trend chart; see :func:`trend_chart_svg`.
+
+    ``legend`` is the legend's side (``"right"``, or ``"bottom"`` for a narrow phone-sized chart).
+    """
     frames = chart_frames(summary)
     labels = _series_labels()
     years = list(range(min([summary.baseline_year, *summary.series]), HORIZON_END + 1))
@@ -88,7 +92,8 @@ def chart_spec(summary: IndicatorSummary, *, width: int = 520, height: int = 260
                "milestone": COLOR_MILESTONE, "projection": COLOR_PROJECTION}
     present = [k for k in palette if not frames[k].empty]  # the legend lists only what is drawn
     color = alt.Color("serie:N", title=None, sort=[labels[k] for k in present],
-                      legend=alt.Legend(orient="right", labelLimit=160),
+                      legend=alt.Legend(orient=legend, labelLimit=160,
+                                        columns=1 if legend == "bottom" else alt.Undefined),
                       scale=alt.Scale(domain=[labels[k] for k in present], range=[palette[k] for k in present]))
     layers: list[alt.Chart] = []
 
@@ -127,7 +132,8 @@ def chart_spec(summary: IndicatorSummary, *, width: int = 520, height: int = 260
     return spec
 
 
-def trend_chart_svg(summary: IndicatorSummary, *, width: int = 520, height: int = 260) -> str:
+def trend_chart_svg(summary: IndicatorSummary, *, width: int = 520, height: int = 260,
+                    legend: Literal["right", "bottom"] = "right") -> str:
     """The trend chart of an indicator as an SVG document (a string), rendered without network.
 
     Shows the baseline point, the observed values per year (labelled), the targets interpolated
@@ -140,5 +146,5 @@ def trend_chart_svg(summary: IndicatorSummary, *, width: int = 520, height: int 
         >>> svg.startswith("<svg")  # doctest: +SKIP
         True
     """
-    svg: str = vlc.vegalite_to_svg(chart_spec(summary, width=width, height=height))
+    svg: str = vlc.vegalite_to_svg(chart_spec(summary, width=width, height=height, legend=legend))
     return svg

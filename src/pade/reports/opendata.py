@@ -87,8 +87,7 @@ def opendata_files(protected: ProtectedRun, *, licence: str, now: datetime) -> d
     for ind in p.indicadores():
         name = indicator_slug(ind.codigo)
         path = f"{DATA_FOLDER}/{name}.csv"
-        frame = indicator_frame(protected.values, ind)
-        files[path] = _csv(frame, VALUE_COLUMNS)
+        files[path] = indicator_csv(protected.values, ind)
         resources.append(_resource(name, path, f"{ind.codigo} — {ind.nombre}", _indicator_description(ind),
                                    _value_schema()))
     summary = summary_frame(p, protected.values)
@@ -127,6 +126,14 @@ def indicator_frame(values: pd.DataFrame, ind: Indicador) -> pd.DataFrame:
         "estado": rows["estado"],
     })
     return out.reset_index(drop=True)
+
+
+def indicator_csv(values: pd.DataFrame, ind: Indicador) -> str:
+    """The published rows of one indicator as the open data CSV ``datos/<id>.csv`` (comma, UTF-8, header).
+
+    ``values`` must be :func:`~pade.reports.disclosure.protect` output: suppressed cells are blank.
+    """
+    return _csv(indicator_frame(values, ind), VALUE_COLUMNS)
 
 
 def _department_label(code: Any) -> str:

@@ -25,6 +25,7 @@ from pade.web import (
     imports_pages,
     pages,
     records_api,
+    reporting_pages,
     security,
     selfdiag,
 )
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(selfdiag.router)
     app.include_router(auth_pages.router)
+    app.include_router(reporting_pages.router)
     app.include_router(imports_pages.router)
     app.include_router(compute_pages.router)
 

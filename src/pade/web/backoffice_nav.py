@@ -32,6 +32,14 @@ NAV: list[NavEntry] = [
              t("Approve or reject the batches the entities uploaded: only approved ones count.")),
     NavEntry(t("Compute"), "/admin/calculo", Permission.RUN_COMPUTE,
              t("Compute the indicators, follow the progress and see the runs with their lineage.")),
+    NavEntry(t("Reported values"), "/admin/valores", Permission.VIEW_ENTITY_DATA,
+             t("Report the values of the variables without microdata, with their evidence, and see their history.")),
+    NavEntry(t("Review of reported values"), "/admin/revision", Permission.REVIEW,
+             t("Approve or reject the values the entities reported; approved ones count in the next compute.")),
+    NavEntry(t("Reporting calendar"), "/admin/calendario", Permission.MANAGE_CALENDAR,
+             t("Set by when each year's data is due, per reported variable and record kind.")),
+    NavEntry(t("Data quality"), "/admin/calidad", Permission.VIEW_ENTITY_DATA,
+             t("Per entity: which periods have data, what is late, pending review or in quarantine.")),
 ]
 
 

@@ -13,7 +13,7 @@ from pade.auth.roles import Actor, Permission, require
 from pade.core.errors import NotFound
 from pade.core.i18n import t
 from pade.records.kinds import KINDS_BY_NAME
-from pade.records.tables import RECORD_TABLES, ImportBatch, QuarantineRow
+from pade.records.tables import RECORD_TABLES, ImportBatch, QuarantineRow, ReviewStatus
 from pade.reporting.calendar import REGISTRO, VARIABLE, due_dates, measure_kinds
 from pade.reporting.models import ReportedValue
 from pade.reporting.service import APROBADO, OPEN_STATES, RECHAZADO, programme
@@ -124,9 +124,11 @@ def _variable_line(session: Session, entidad: str, codigo: str, label: str, indi
 def _approved_records(session: Session, entidad: str, codigo: str) -> dict[int, Decimal]:
     """Approved values in the system of record (imported files included), the current revision per year."""
     tbl = RECORD_TABLES["valor_reportado"]
-    replaced = select(tbl.c.revision_of).where(tbl.c.revision_of.is_not(None))
+    approved = select(ImportBatch.id).where(ImportBatch.review_status == ReviewStatus.aprobada.value)
+    replaced = select(tbl.c.revision_of).where(tbl.c.revision_of.is_not(None), tbl.c.batch_id.in_(approved))
     rows = session.execute(select(tbl.c.periodo, tbl.c.valor).where(
-        tbl.c.entidad == entidad, tbl.c.variable == codigo, tbl.c.estado == APROBADO, tbl.c.id.not_in(replaced)))
+        tbl.c.entidad == entidad, tbl.c.variable == codigo, tbl.c.estado == APROBADO, tbl.c.id.not_in(replaced),
+        tbl.c.batch_id.in_(approved)))
     return {int(y): Decimal(str(v)) for y, v in rows}
 
 
@@ -135,8 +137,10 @@ def _kind_line(session: Session, entidad: str, name: str, indicators: list[str],
     kind = KINDS_BY_NAME[name]
     tbl = RECORD_TABLES[name]
     year_col = func.extract("year", tbl.c[kind.date_field or ""])
+    # Only rows of approved batches count, as in the snapshot (decision 0015): pending ones are not data yet.
+    approved = select(ImportBatch.id).where(ImportBatch.review_status == ReviewStatus.aprobada.value)
     counts = {int(y): int(n) for y, n in session.execute(
-        select(year_col, func.count()).where(tbl.c.entidad_reporta == entidad,
+        select(year_col, func.count()).where(tbl.c.entidad_reporta == entidad, tbl.c.batch_id.in_(approved),
                                              year_col.between(years[0], years[-1])).group_by(year_col))}
     cells = []
     for year in years:

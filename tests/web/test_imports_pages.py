@@ -61,7 +61,8 @@ def store(sqlite_settings: Settings, tmp_path: Path) -> Iterator[Engine]:
             create_user(s, username=username, display_name=username, role=role, entity_code=entity,
                         password=PASSWORD, actor=None)
     catalogue = tmp_path / "programas.csv"
-    catalogue.write_bytes(csv_text([["programa", "curso", "nombre", "entidad"], ["PCE", "", "Capacitación", "PRODUCE"]]))
+    catalogue.write_bytes(csv_text([["programa", "curso", "nombre", "entidad"],
+                                    ["PCE", "", "Capacitación", "PRODUCE"]]))
     import_file(eng, "programa", catalogue, entidad="PCM-SGTD", actor="cli")
     yield eng
     eng.dispose()
@@ -222,6 +223,7 @@ def test_comite_reads_but_cannot_upload_or_review(app_client: TestClient, login:
 def test_back_office_home_lists_the_import_sections_by_role(app_client: TestClient, login: Login) -> None:
     login("produce1")
     home = app_client.get("/admin").text
-    assert "/admin/importaciones" in home and "/admin/importaciones/revision" not in home and "/admin/calculo" not in home
+    assert "/admin/importaciones" in home
+    assert "/admin/importaciones/revision" not in home and "/admin/calculo" not in home
     login("revisor1")
     assert "/admin/importaciones/revision" in app_client.get("/admin").text

@@ -65,6 +65,17 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/admin/calendario"): ADMIN_ONLY,
     ("POST", "/admin/calendario"): ADMIN_ONLY,
     ("GET", "/admin/calidad"): EVERYONE,
+    # entity imports, their review, and compute from the page (decision 0015)
+    ("GET", "/admin/importaciones"): EVERYONE,
+    ("GET", "/admin/importaciones/revision"): frozenset({A, R}),
+    ("GET", "/admin/importaciones/{entidad}"): EVERYONE,
+    ("POST", "/admin/importaciones/{entidad}"): frozenset({A, O}),
+    ("GET", "/admin/importaciones/{entidad}/lotes/{batch_id}"): EVERYONE,
+    ("POST", "/admin/importaciones/{entidad}/lotes/{batch_id}/revision"): frozenset({A, R}),
+    ("GET", "/admin/importaciones/{entidad}/cuarentena/{kind}.{fmt}"): EVERYONE,
+    ("GET", "/admin/calculo"): ADMIN_ONLY,
+    ("POST", "/admin/calculo"): ADMIN_ONLY,
+    ("GET", "/admin/calculo/progreso"): ADMIN_ONLY,
 }
 
 OWN, OTHER = "PRODUCE", "MTC"  # the officer's entity, and another entity of the programme

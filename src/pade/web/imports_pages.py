@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from pade.auth.roles import Actor, Permission, Role, allowed
+from pade.auth.roles import Actor, Permission, Role, allowed, require
 from pade.core.errors import Conflict, NotFound, PadeError
 from pade.core.i18n import t
 from pade.records import review, uploads
@@ -29,6 +29,20 @@ ImporterDep = Annotated[Actor, requires(Permission.IMPORT_RECORDS)]
 ReviewerDep = Annotated[Actor, requires(Permission.REVIEW)]
 
 QUARANTINE_SHOWN = 50
+
+
+def _entity_reader(actor: EntityDataDep, entidad: str) -> Actor:
+    """The actor, if they may read ``entidad``'s imports (checked before the body is parsed)."""
+    return require(actor, Permission.VIEW_ENTITY_DATA, entidad)
+
+
+def _entity_importer(actor: ImporterDep, entidad: str) -> Actor:
+    """The actor, if they may upload for ``entidad`` (checked before the file is read)."""
+    return require(actor, Permission.IMPORT_RECORDS, entidad)
+
+
+EntityReaderDep = Annotated[Actor, Depends(_entity_reader)]
+EntityImporterDep = Annotated[Actor, Depends(_entity_importer)]
 
 
 def _templates(request: Request) -> Jinja2Templates:
@@ -82,12 +96,12 @@ def review_queue(request: Request, session: SessionDep, actor: ReviewerDep) -> H
 
 
 @router.get("/admin/importaciones/{entidad}", response_class=HTMLResponse)
-def entity_imports(request: Request, session: SessionDep, actor: EntityDataDep, entidad: str) -> HTMLResponse:
+def entity_imports(request: Request, session: SessionDep, actor: EntityReaderDep, entidad: str) -> HTMLResponse:
     return _entity_page(request, session, actor, entidad)
 
 
 @router.post("/admin/importaciones/{entidad}", response_class=HTMLResponse)
-def entity_upload(request: Request, session: SessionDep, actor: ImporterDep, _csrf: CsrfDep, entidad: str,
+def entity_upload(request: Request, session: SessionDep, actor: EntityImporterDep, _csrf: CsrfDep, entidad: str,
                   kind: Annotated[str, Form()], archivo: Annotated[UploadFile, File()]) -> Response:
     """Upload a file; on success go to its validation report, else show the error on the entity page."""
     try:
@@ -102,7 +116,7 @@ def entity_upload(request: Request, session: SessionDep, actor: ImporterDep, _cs
 
 
 @router.get("/admin/importaciones/{entidad}/lotes/{batch_id}", response_class=HTMLResponse)
-def batch_page(request: Request, session: SessionDep, actor: EntityDataDep, entidad: str,
+def batch_page(request: Request, session: SessionDep, actor: EntityReaderDep, entidad: str,
                batch_id: int) -> HTMLResponse:
     """The validation report of one batch: counts, reasons by code and column, its quarantine, its review."""
     batch = review.get_batch(session, actor, batch_id)
@@ -138,7 +152,7 @@ def batch_review(request: Request, session: TxSessionDep, actor: ReviewerDep, _c
 
 
 @router.get("/admin/importaciones/{entidad}/cuarentena/{kind}.{fmt}")
-def quarantine_file(session: SessionDep, actor: EntityDataDep, entidad: str, kind: str, fmt: str) -> Response:
+def quarantine_file(session: SessionDep, actor: EntityReaderDep, entidad: str, kind: str, fmt: str) -> Response:
     """The open quarantine of one kind as CSV or XLSX, with ``_cuarentena_id`` and ``_motivos``."""
     name, data = uploads.quarantine_download(session, actor, entidad=entidad, kind=kind, fmt=fmt)
     media = ("text/csv; charset=utf-8" if fmt == "csv"

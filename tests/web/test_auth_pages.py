@@ -232,3 +232,10 @@ def test_actor_dependency_reports_the_actor(client: TestClient) -> None:
     assert "PRODUCE" in client.get("/admin").text
 
 
+
+
+def test_htmx_requests_without_session_get_a_full_page_redirect(client: TestClient) -> None:
+    r = client.get("/admin/usuarios", headers={"HX-Request": "true",
+                                               "HX-Current-URL": "https://testserver/admin?x=1"},
+                   follow_redirects=False)
+    assert r.status_code == 401 and r.headers["HX-Redirect"] == "/entrar?siguiente=%2Fadmin%3Fx%3D1"

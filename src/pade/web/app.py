@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -71,6 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"detail": str(exc)}, status_code=exc.http_status)
         if isinstance(exc, Unauthenticated):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            if request.headers.get("HX-Request"):  # htmx would swap the sign-in page into a fragment
+                page = urlsplit(request.headers.get("HX-Current-URL", ""))
+                back = page.path + (f"?{page.query}" if page.query else "") if page.path else target
+                return Response(status_code=401, headers={
+                    "HX-Redirect": f"{security.LOGIN_PATH}?{urlencode({'siguiente': back})}"})
             return RedirectResponse(f"{security.LOGIN_PATH}?{urlencode({'siguiente': target})}", status_code=303)
         return HTMLResponse(
             templates.get_template("error.html").render(request=request, message=str(exc)),

@@ -138,7 +138,7 @@ def session_id_from_cookie(request: Request) -> str | None:
 
 def resolve(request: Request) -> tuple[Actor, str] | None:
     """The signed-in actor and CSRF token of ``request`` (looked up once per request, only with a cookie)."""
-    cached: tuple[Actor, str] | None | object = getattr(request.state, _STATE_KEY, _UNRESOLVED)
+    cached: object = getattr(request.state, _STATE_KEY, _UNRESOLVED)
     if cached is None or isinstance(cached, tuple):
         return cached
     result: tuple[Actor, str] | None = None

@@ -239,3 +239,12 @@ def test_htmx_requests_without_session_get_a_full_page_redirect(client: TestClie
                                                "HX-Current-URL": "https://testserver/admin?x=1"},
                    follow_redirects=False)
     assert r.status_code == 401 and r.headers["HX-Redirect"] == "/entrar?siguiente=%2Fadmin%3Fx%3D1"
+
+
+def test_sign_in_form_posted_from_another_site_is_refused(client: TestClient) -> None:
+    ensure_user(client.app.state.sessions, Role.ADMIN, username="ana")  # type: ignore[attr-defined]
+    data = {"username": "ana", "password": TEST_PASSWORD}
+    foreign = client.post("/entrar", data=data, headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    assert foreign.status_code == 403 and COOKIE_NAME not in foreign.headers.get("set-cookie", "")
+    same = client.post("/entrar", data=data, headers={"Origin": "https://testserver"}, follow_redirects=False)
+    assert same.status_code == 303

@@ -28,6 +28,7 @@ from pade.web.deps import SessionDep, TxSessionDep
 from pade.web.security import (
     ActorDep,
     CsrfDep,
+    check_same_origin,
     clear_session_cookie,
     client_key,
     requires,
@@ -67,6 +68,7 @@ def login_form(request: Request, siguiente: str | None = None) -> HTMLResponse:
 @router.post("/entrar", response_class=HTMLResponse)
 def login(request: Request, session: SessionDep, username: Annotated[str, Form()],
           password: Annotated[str, Form()], siguiente: Annotated[str, Form()] = "/admin") -> Response:
+    check_same_origin(request)
     target = safe_next(siguiente)
     try:
         actor = authenticate(session, username, password, client_key(request))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlsplit
 
@@ -76,7 +77,8 @@ def login(request: Request, session: SessionDep, username: Annotated[str, Form()
         return _templates(request).TemplateResponse(
             request, "login.html", {"siguiente": target, "error": str(e), "username": username[:60]},
             status_code=e.http_status)
-    session_id, _csrf = open_session(session, actor)
+    hours: int = request.app.state.settings.session_hours
+    session_id, _csrf = open_session(session, actor, ttl=timedelta(hours=hours))
     session.commit()
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, session_id)

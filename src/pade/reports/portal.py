@@ -59,6 +59,7 @@ class Published:
     protected: ProtectedRun
     summaries: dict[str, IndicatorSummary]
     charts: dict[str, str] = field(default_factory=dict)  # codigo → SVG, filled on first view
+    tables: dict[tuple[str, int], list[Breakdown]] = field(default_factory=dict)  # (codigo, year), on first view
 
     @property
     def programme(self) -> Programa:
@@ -92,6 +93,14 @@ class PublishedCache:
             if codigo not in pub.charts:
                 pub.charts[codigo] = render()
             return pub.charts[codigo]
+
+    def breakdowns(self, pub: Published, ind: Indicador, year: int) -> list[Breakdown]:
+        """The breakdown tables of one indicator and year, built once per published run (decision 0016)."""
+        key = (ind.codigo, year)
+        with self._lock:
+            if key not in pub.tables:
+                pub.tables[key] = breakdowns(pub.protected.values, ind, year)
+            return pub.tables[key]
 
 
 def published(session: Session, *, k: int, cache: PublishedCache) -> Published | None:
@@ -439,7 +448,7 @@ def indicator_page(pub: Published, codigo: str, *, year: str | None, cache: Publ
     act = p.actividad_de(ind.id)
     action = next(ae for ae in p.acciones() if any(a.id == act.id for a in ae.actividades))
     objective = next(oe for oe in p.objetivos if any(ae.id == action.id for ae in oe.acciones))
-    tables = breakdowns(values, ind, chosen) if chosen is not None else []
+    tables = cache.breakdowns(pub, ind, chosen) if chosen is not None else []
     by_department = next((b for b in tables if b.grouping == "departamento"), None)
     svg = cache.chart(pub, ind.codigo, lambda: trend_chart_svg(summary, width=CHART_WIDTH_PX,
                                                                height=CHART_HEIGHT_PX, legend="bottom"))

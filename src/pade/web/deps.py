@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -18,11 +20,41 @@ def _session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(_session)]
 
 
-def _transaction(request: Request) -> Iterator[Session]:
+# Write units of work at once per process: SQLite has one writer, so more only wait for its lock.
+SQLITE_WRITERS = 1
+OTHER_WRITERS = 16
+
+
+async def _write_gate(request: Request) -> AsyncIterator[None]:
+    """Queue write units of work on the event loop, not in worker threads (decision 0016).
+
+    A thread waiting for SQLite's write lock holds one of the thread pool's tokens; with enough of
+    them waiting, the lock holder finds no thread to commit in, and every writer waits out the
+    busy timeout ("database is locked"). Waiting here takes no thread, and the queue is FIFO.
+    """
+    state = request.app.state
+    if not hasattr(state, "write_gates"):
+        state.write_gates = weakref.WeakKeyDictionary()
+    gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = state.write_gates
+    loop = asyncio.get_running_loop()  # a semaphore belongs to one loop; a test client may start several
+    if loop not in gates:
+        sqlite = state.engine.url.get_backend_name() == "sqlite"
+        gates[loop] = asyncio.Semaphore(SQLITE_WRITERS if sqlite else OTHER_WRITERS)
+    async with gates[loop]:
+        yield
+
+
+WriteGate = Annotated[None, Depends(_write_gate, scope="function")]
+"""A parameter of a route that writes through the engine itself (``_gate: WriteGate``)."""
+
+
+def _transaction(request: Request, _gate: WriteGate) -> Iterator[Session]:
     """A session whose work commits when the route returns, or rolls back on error."""
     factory: sessionmaker[Session] = request.app.state.sessions
     with factory() as session, session.begin():
         yield session
 
 
-TxSessionDep = Annotated[Session, Depends(_transaction)]
+# scope="function": the commit runs before the response is sent, so a 2xx means the work is stored
+# (FastAPI's default for yield dependencies runs their exit after the response).
+TxSessionDep = Annotated[Session, Depends(_transaction, scope="function")]

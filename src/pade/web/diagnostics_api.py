@@ -16,7 +16,7 @@ from pade.diagnostics import assessments as svc
 from pade.diagnostics.loader import list_questionnaires, load_questionnaire
 from pade.diagnostics.store import Assessment
 from pade.web.api_errors import error_responses
-from pade.web.deps import SessionDep, TxSessionDep
+from pade.web.deps import SessionDep, TxSessionDep, WriteGate
 
 router = APIRouter(prefix="/api/v1/diagnostics", tags=["autodiagnóstico"])
 
@@ -84,7 +84,7 @@ def save(assessment_id: str, body: SaveIn, session: TxSessionDep) -> AssessmentO
 
 
 @router.post("/assessments/{assessment_id}/submit", responses=_ERRORS, summary="Enviar y calcular el resultado")
-def submit(assessment_id: str, request: Request) -> dict[str, Any]:
+def submit(assessment_id: str, request: Request, _gate: WriteGate) -> dict[str, Any]:
     return svc.submit(request.app.state.engine, assessment_id).as_dict()
 
 

@@ -17,6 +17,7 @@ PUBLIC_PAGES = [
     "/indicadores/OE1-02.2",  # a percentage (ratio): numerator and denominator columns
     "/indicadores/OE2-01",  # reported by an entity: national total only, no map
     "/indicadores/OE2-06",  # a mean of maturity scores
+    "/datos",
 ]
 
 

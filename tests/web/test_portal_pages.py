@@ -332,3 +332,23 @@ def test_pages_before_any_run(tmp_path: Path) -> None:
         page = c.get("/indicadores/OE1-01")
         assert page.status_code == 404 and "pade compute" in page.text
         assert c.get("/indicadores/OE9-99").status_code == 404
+
+
+# -- open data -------------------------------------------------------------------------------------------
+
+
+def test_open_data_page_serves_the_package(client: TestClient, published) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/datos").text
+    assert 'href="/datos/datapackage.json"' in html and 'href="/datos/resumen.csv"' in html
+    assert 'href="/datos/datos/oe1-01.csv"' in html and "Creative Commons" in html
+    descriptor = client.get("/datos/datapackage.json").json()
+    assert descriptor["pade:procedencia"]["ejecucion"] == published.run.id
+    assert descriptor["pade:procedencia"]["umbral_k"] == K
+    for resource in descriptor["resources"]:
+        assert client.get(f"/datos/{resource['path']}").status_code == 200
+    assert client.get("/datos/datos/oe1-01.csv").text == client.get("/indicadores/OE1-01.csv").text
+    summary = list(csv.DictReader(io.StringIO(client.get("/datos/resumen.csv").text)))
+    assert [r["codigo"] for r in summary] == [i.codigo for i in load_programme().indicadores()]
+    missing = client.get("/datos/../pade.db")
+    assert missing.status_code == 404
+    assert client.get("/datos/nada.csv").status_code == 404

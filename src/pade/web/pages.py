@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from pade.core.settings import Settings
-from pade.reports import portal
+from pade.reports import portal, portal_data
 from pade.reports.disclosure import assert_no_personal_data
 from pade.reports.model_figure import model_figure
 from pade.reports.opendata import indicator_csv, indicator_slug
@@ -84,3 +84,26 @@ def indicator(request: Request, session: SessionDep, pub: PublishedDep, codigo: 
         raise portal.no_run()
     page = portal.indicator_page(pub, codigo, year=anio, cache=request.app.state.published_cache)
     return _render(request, "indicator.html", {"p": pub.programme, "pub": pub, "page": page})
+
+
+@router.get("/datos", response_class=HTMLResponse)
+def open_data(request: Request, session: SessionDep, pub: PublishedDep) -> HTMLResponse:
+    package = _package(request, pub) if pub else None
+    return _render(request, "datos.html", {"p": portal.portal_programme(session, pub), "pub": pub,
+                                           "package": package})
+
+
+@router.get("/datos/{ruta:path}")
+def open_data_file(request: Request, pub: PublishedDep, ruta: str) -> Response:
+    if pub is None:
+        raise portal.no_run()
+    text, media_type = portal_data.package_file(_package(request, pub), ruta)
+    return Response(text, media_type=media_type)
+
+
+def _package(request: Request, pub: portal.Published) -> portal_data.OpenPackage:
+    state = request.app.state
+    if not hasattr(state, "open_package_cache"):
+        state.open_package_cache = portal_data.OpenPackageCache()
+    cache: portal_data.OpenPackageCache = state.open_package_cache
+    return cache.get(pub)

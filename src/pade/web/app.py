@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -41,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=t("JSON API of PADE, the information system of the Programa Articulador de Economía Digital."),
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served below from vendored Swagger UI files: no CDN at run time
         redoc_url=None,
     )
     engine = make_engine(settings)
@@ -56,6 +57,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api_errors.install(app)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     app.include_router(api.router)
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    def _api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/v1/openapi.json",
+            title="PADE API",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
     app.include_router(records_api.router)
     app.include_router(diagnostics_api.router)
     app.include_router(pages.router)

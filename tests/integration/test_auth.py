@@ -207,3 +207,13 @@ def test_only_admins_manage_users(session: Session, make_user: Callable[..., App
     with pytest.raises(Forbidden):
         set_password(session, username="ana", password="x" * 20, actor=reviewer)
     assert [u.username for u in list_users(session, actor=None)] == ["ana"]
+
+
+def test_old_login_attempts_are_purged(session: Session, make_user: Callable[..., AppUser]) -> None:
+    make_user()
+    with pytest.raises(Unauthenticated):
+        authenticate(session, "ana", "no es la clave", "10.0.0.1")
+    session.execute(update(LoginAttempt).values(at=datetime.now(UTC) - timedelta(days=2)))
+    session.commit()
+    authenticate(session, "ana", PASSWORD, "10.0.0.1")
+    assert list(session.scalars(select(LoginAttempt.ok))) == [True]

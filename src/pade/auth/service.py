@@ -39,6 +39,7 @@ MIN_PASSWORD_CHARS = 12
 MAX_PASSWORD_CHARS = 256
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 LOGIN_WINDOW = timedelta(minutes=15)
+ATTEMPTS_KEPT = timedelta(days=1)  # older login attempts are deleted at the next sign-in
 MAX_FAILS_PER_USERNAME = 5  # per client address and username, within LOGIN_WINDOW
 MAX_FAILS_PER_ADDRESS = 20  # per client address, any username, within LOGIN_WINDOW
 DEFAULT_SESSION_TTL = timedelta(hours=8)
@@ -254,6 +255,7 @@ def authenticate(session: Session, username: str, password: str, client_key: str
     now = _now()
     user_key = _sha256(f"{client_key}|{name}")
     address_key = _sha256(f"{client_key}|*")
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
     _check_rate(session, [(user_key, MAX_FAILS_PER_USERNAME), (address_key, MAX_FAILS_PER_ADDRESS)], now)
     user = session.scalar(select(AppUser).where(AppUser.username == name)) if name else None
     try:

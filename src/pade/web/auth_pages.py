@@ -25,7 +25,7 @@ from pade.auth.service import (
 from pade.core.errors import Conflict, InvalidDefinition, NotFound, Unauthenticated
 from pade.registry.models import Entity
 from pade.web.backoffice_nav import entries_for
-from pade.web.deps import SessionDep, TxSessionDep
+from pade.web.deps import SessionDep, TxSessionDep, WriteGate
 from pade.web.security import (
     ActorDep,
     CsrfDep,
@@ -67,7 +67,7 @@ def login_form(request: Request, siguiente: str | None = None) -> HTMLResponse:
 
 
 @router.post("/entrar", response_class=HTMLResponse)
-def login(request: Request, session: SessionDep, username: Annotated[str, Form()],
+def login(request: Request, session: SessionDep, _gate: WriteGate, username: Annotated[str, Form()],
           password: Annotated[str, Form()], siguiente: Annotated[str, Form()] = "/admin") -> Response:
     check_same_origin(request)
     target = safe_next(siguiente)
@@ -118,7 +118,7 @@ def users_page(request: Request, session: SessionDep, actor: ManagerDep) -> HTML
 
 
 @router.post("/admin/usuarios", response_class=HTMLResponse)
-def users_create(request: Request, session: SessionDep, actor: ManagerDep, _csrf: CsrfDep,
+def users_create(request: Request, session: SessionDep, _gate: WriteGate, actor: ManagerDep, _csrf: CsrfDep,
                  username: Annotated[str, Form()], display_name: Annotated[str, Form()],
                  role: Annotated[str, Form()], password: Annotated[str, Form()],
                  entity_code: Annotated[str, Form()] = "") -> Response:
@@ -133,7 +133,8 @@ def users_create(request: Request, session: SessionDep, actor: ManagerDep, _csrf
 
 
 @router.post("/admin/usuarios/{user_id}/activo", response_class=HTMLResponse)
-def users_set_active(request: Request, session: SessionDep, actor: ManagerDep, _csrf: CsrfDep, user_id: int,
+def users_set_active(request: Request, session: SessionDep, _gate: WriteGate, actor: ManagerDep, _csrf: CsrfDep,
+                     user_id: int,
                      active: Annotated[bool, Form()]) -> Response:
     try:
         set_active(session, user_id=user_id, active=active, actor=actor)
@@ -145,7 +146,8 @@ def users_set_active(request: Request, session: SessionDep, actor: ManagerDep, _
 
 
 @router.post("/admin/usuarios/{user_id}/contrasena", response_class=HTMLResponse)
-def users_set_password(request: Request, session: SessionDep, actor: ManagerDep, _csrf: CsrfDep, user_id: int,
+def users_set_password(request: Request, session: SessionDep, _gate: WriteGate, actor: ManagerDep,
+                       _csrf: CsrfDep, user_id: int,
                        password: Annotated[str, Form()]) -> Response:
     try:
         set_password(session, user_id=user_id, password=password, actor=actor)

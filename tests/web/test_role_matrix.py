@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from string import Formatter
+from typing import Annotated
 
 import pytest
 from fastapi import FastAPI
@@ -32,14 +33,14 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from tests.web.auth_helpers import sign_in_as
 
-from pade.auth.roles import MATRIX, Role
+from pade.auth.roles import MATRIX, Actor, Permission, Role
 from pade.core.db import make_engine, migrate, session_factory, transaction
 from pade.core.settings import Settings
 from pade.programme.loader import load_programme
 from pade.programme.store import store_programme
 from pade.registry.service import sync_entities
 from pade.web.app import create_app
-from pade.web.security import CSRF_HEADER, is_actor_dependency, permission_of
+from pade.web.security import CSRF_HEADER, ActorDep, CsrfDep, is_actor_dependency, permission_of, requires
 
 A, O, R, C = Role.ADMIN, Role.OFICIAL, Role.REVISOR, Role.COMITE  # noqa: E741 (short names keep rows readable)
 EVERYONE = frozenset(Role)
@@ -210,3 +211,22 @@ def test_route_answers_exactly_as_the_table_says(client: TestClient, method: str
                 failures.append(f"oficial of {OWN} on {OTHER}'s data: expected 403, got {status}")
         client.cookies.clear()
     assert not failures, f"{method} {path}:\n" + "\n".join(failures)
+
+
+def test_detection_finds_routes_guarded_outside_admin(app: FastAPI) -> None:
+    """The completeness check sees ActorDep, requires() and CsrfDep on any path, not only /admin."""
+    probe = create_app(app.state.settings)
+
+    @probe.get("/api/v1/_sonda/actor")
+    def _a(actor: ActorDep) -> None: ...
+
+    @probe.get("/_sonda/permiso")
+    def _b(actor: Annotated[Actor, requires(Permission.REVIEW)]) -> None: ...
+
+    @probe.post("/_sonda/csrf")
+    def _c(_csrf: CsrfDep) -> None: ...
+
+    found = protected_routes(probe)
+    assert {("GET", "/api/v1/_sonda/actor"), ("GET", "/_sonda/permiso"), ("POST", "/_sonda/csrf")} <= set(found)
+    assert found[("GET", "/_sonda/permiso")].permission == "review"
+    assert ("GET", "/") not in found and ("GET", "/entrar") not in found

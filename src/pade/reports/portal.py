@@ -10,14 +10,10 @@ Protecting a run costs a few hundred milliseconds; a run never changes once stor
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
-from functools import cache
-from importlib import resources
 
 import pandas as pd
 from sqlalchemy.orm import Session
@@ -40,7 +36,7 @@ from pade.programme.models import (
     Unidad,
 )
 from pade.programme.store import current_programme_version
-from pade.registry.reference import department_name
+from pade.registry.reference import ciiu_section_names, department_name
 from pade.reports.charts import format_number, trend_chart_svg
 from pade.reports.disclosure import Estado, ProtectedRun, protected_run
 from pade.reports.peru_map import ChoroplethMap, choropleth
@@ -253,15 +249,8 @@ def dimension_titles() -> dict[str, str]:
             "exportador": t("Exporter status"), "sexo_titular": t("Sex of the owner")}
 
 
-@cache
-def _section_names() -> dict[str, str]:
-    # The section titles of the shipped CIIU table (registry README); only codes and titles are read.
-    text = (resources.files("pade.registry") / "data" / "ciiu_rev4.csv").read_text(encoding="utf-8")
-    return {r["codigo"]: r["descripcion"] for r in csv.DictReader(io.StringIO(text)) if r["nivel"] == "seccion"}
-
-
 def _value_labels() -> dict[str, dict[str, str]]:
-    sections = _section_names()
+    sections = ciiu_section_names()
     return {
         "tamano": {"micro": t("Micro company"), "pequena": t("Small company"), "mediana": t("Medium company"),
                    "grande": t("Large company")},

@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
@@ -65,12 +65,27 @@ def error_responses(*codes: int, descriptions: dict[int, str] | None = None) -> 
 _BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
+def _page_message(status: int) -> str:
+    if status == 404:
+        return t("This page does not exist. Check the address, or start again from the home page.")
+    if status == 405:
+        return t("This address does not accept that kind of request. Open it from a link or a form of PADE.")
+    return t("The request could not be answered (error {status}).", status=status)
+
+
 def install(app: FastAPI) -> None:
-    """Answer an undecodable API body with a documented 422 in Spanish; leave every other HTTP error as is."""
+    """Answer an undecodable API body with a documented 422 in Spanish, and a page's HTTP error with the
+    Spanish error page (a browser never sees Starlette's English JSON); API errors are left as they are."""
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> Response:
-        if request.url.path.startswith("/api/") and exc.status_code == 400 and exc.detail == _BODY_PARSE_ERROR:
-            return JSONResponse({"detail": t("The request body could not be read: send JSON encoded as UTF-8.")},
-                                status_code=422)
-        return await http_exception_handler(request, exc)
+        if request.url.path.startswith("/api/"):
+            if exc.status_code == 400 and exc.detail == _BODY_PARSE_ERROR:
+                return JSONResponse({"detail": t("The request body could not be read: send JSON encoded as UTF-8.")},
+                                    status_code=422)
+            return await http_exception_handler(request, exc)
+        if request.url.path.startswith("/static/") or exc.status_code < 400:
+            return await http_exception_handler(request, exc)
+        page = request.app.state.templates.get_template("error.html")
+        return HTMLResponse(page.render(request=request, message=_page_message(exc.status_code)),
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))

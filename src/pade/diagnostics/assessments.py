@@ -3,8 +3,8 @@
 An assessment belongs to a company (RUC); respondents only attribute answers.
 Submitting scores it with the company's attributes of that day (thresholds may
 depend on the sector and size), stores the score (re-scoring adds rows, never
-edits), and lands a ``diagnostico`` record through the importer, which is what
-the indicators OE1-03.2, OE2-06 and OE2-09 count.
+edits), and lands a ``diagnostico`` record through the importer, in the same
+transaction, which is what the indicators OE1-03.2, OE2-06 and OE2-09 count.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from pade.core import audit
@@ -28,7 +28,7 @@ from pade.diagnostics.models import TAMANOS
 from pade.diagnostics.scoring import CompanyContext, InvalidAnswers, ScoreResult, score
 from pade.diagnostics.store import AnswerLog, Assessment, AssessmentScore, RescoreRun
 from pade.records.batch import raw_from_rows
-from pade.records.importer import import_raw, record_kind
+from pade.records.importer import import_in, record_kind
 from pade.registry import reference
 from pade.registry import ruc as ruc_rules
 from pade.registry.service import company_at
@@ -183,18 +183,20 @@ def declare_company(session: Session, assessment_id: str, *, nombre: str | None,
 
 
 def submit(engine: Engine, assessment_id: str, *, today: date | None = None) -> ScoreResult:
-    """Score the assessment, store the score and land its ``diagnostico`` record.
+    """Score the assessment, store the score and land its ``diagnostico`` record, in one transaction.
 
-    Two steps, each atomic and idempotent: the record is imported first (the same row never lands
-    twice), then the assessment is closed with its score. A crash between them is repaired by
-    submitting again.
+    The assessment is closed (``enviada``) only if it is still a draft when the transaction writes
+    (a conditional update: two submits of the same link, even from two processes, close it once);
+    the record lands through :func:`pade.records.importer.import_in`, exactly as an import of that
+    one row would (batch, revision, audit), and the score row and the audit entry follow. Either all
+    of it is stored or none: a failed submit leaves a draft that can be submitted again.
 
     Raises:
         InvalidAnswers: every missing or invalid answer, with its question.
         AssessmentClosed: already submitted.
     """
     day = today or date.today()
-    with Session(engine) as session:
+    with Session(engine) as session, session.begin():
         a = get(session, assessment_id)
         if a.status != "borrador":
             raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
@@ -203,25 +205,28 @@ def submit(engine: Engine, assessment_id: str, *, today: date | None = None) -> 
         company = _context(session, a.ruc, day, declared=declared.get("declarado"))
         result = score(q, a.answers, company, complete=True)
         ruc, questionnaire, version = a.ruc, a.questionnaire, a.version
-    row = {"ruc": ruc, "cuestionario": questionnaire, "version": version, "fecha": day.isoformat(),
-           "puntaje": result.overall if result.overall is not None else 0.0, "nivel": result.level}
-    report = import_raw(engine, record_kind("diagnostico"), raw_from_rows([row]), file_name=None,
-                        source="autodiagnostico", entidad=REPORTING_ENTITY, actor=ACTOR, today=day)
-    if report.rows_quarantined:
-        raise PadeError(t("The diagnosis could not be recorded: {reasons}",
-                          reasons="; ".join(i.message for i in report.issues)))
-    with Session(engine) as session, session.begin():
-        a = get(session, assessment_id)
-        a.status = "enviada"
-        a.submitted_at = datetime.combine(day, _now().timetz())  # the day it counts for, at the current time
-        a.company = {**declared, "ciiu_section": company.ciiu_section, "tamano": company.tamano,
-                     "departamento": company.departamento, "fecha": day.isoformat()}
-        session.add(AssessmentScore(assessment_id=a.id, questionnaire=questionnaire, version=version,
+        submitted_at = datetime.combine(day, _now().timetz())  # the day it counts for, at the current time
+        closed = session.execute(
+            update(Assessment).where(Assessment.id == assessment_id, Assessment.status == "borrador")
+            .values(status="enviada", submitted_at=submitted_at,
+                    company={**declared, "ciiu_section": company.ciiu_section, "tamano": company.tamano,
+                             "departamento": company.departamento, "fecha": day.isoformat()})
+            .execution_options(synchronize_session=False))
+        if closed.rowcount != 1:  # type: ignore[attr-defined]
+            raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
+        row = {"ruc": ruc, "cuestionario": questionnaire, "version": version, "fecha": day.isoformat(),
+               "puntaje": result.overall if result.overall is not None else 0.0, "nivel": result.level}
+        report = import_in(session, record_kind("diagnostico"), raw_from_rows([row]), file_name=None,
+                           source="autodiagnostico", entidad=REPORTING_ENTITY, actor=ACTOR, today=day)
+        if report.rows_quarantined:
+            raise PadeError(t("The diagnosis could not be recorded: {reasons}",
+                              reasons="; ".join(i.message for i in report.issues)))
+        session.add(AssessmentScore(assessment_id=assessment_id, questionnaire=questionnaire, version=version,
                                     overall=result.overall, level=result.level, result=result.as_dict(),
-                                    rescore_run_id=None, scored_at=a.submitted_at))
-        audit.record(session, actor=ACTOR, action="diagnostics.submit", object_type="assessment", object_id=a.id,
-                     payload=result.as_dict(), details={"questionnaire": questionnaire, "version": version,
-                                                        "level": result.level})
+                                    rescore_run_id=None, scored_at=submitted_at))
+        audit.record(session, actor=ACTOR, action="diagnostics.submit", object_type="assessment",
+                     object_id=assessment_id, payload=result.as_dict(),
+                     details={"questionnaire": questionnaire, "version": version, "level": result.level})
     log.info("assessment submitted id=%s questionnaire=%s", assessment_id, questionnaire)
     return result
 

@@ -74,10 +74,12 @@ _parsed: dict[str, Programa] = {}  # content_hash -> parsed definition; immutabl
 
 def current_programme_version(session: Session) -> StoredProgramme | None:
     """The most recently loaded programme version, or None if none is stored."""
-    row = session.scalar(select(ProgrammeVersion).order_by(ProgrammeVersion.id.desc()).limit(1))
+    row = session.execute(select(ProgrammeVersion.id, ProgrammeVersion.version, ProgrammeVersion.content_hash)
+                          .order_by(ProgrammeVersion.id.desc()).limit(1)).first()
     if row is None:
         return None
     programme = _parsed.get(row.content_hash)
-    if programme is None:
-        programme = _parsed[row.content_hash] = Programa.model_validate(row.definition)
+    if programme is None:  # the definition (a large JSON document) is read only once per process
+        definition = session.scalar(select(ProgrammeVersion.definition).where(ProgrammeVersion.id == row.id))
+        programme = _parsed[row.content_hash] = Programa.model_validate(definition)
     return StoredProgramme(row.version, row.content_hash, programme)

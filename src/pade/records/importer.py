@@ -57,6 +57,7 @@ SMALL_BATCH = 2_000  # below this, hash in Python (the same md5 hex as DuckDB)
 # Rows per INSERT statement on SQLite (fewer if the build allows fewer bound parameters): a multi-row
 # VALUES costs about half as much per row as one statement per row; beyond ~200 rows nothing more is won.
 SQLITE_ROWS_PER_INSERT = 200
+SMALL_KEY_SET = 100  # up to this many natural keys, stored revisions are looked up with bound parameters
 
 
 class UnknownKind(NotFound):
@@ -126,46 +127,58 @@ def import_raw(engine: Engine, kind: RecordKind, raw: RawTable, *, file_name: st
                entidad: str, actor: str, today: date | None = None, progress: Progress | None = None,
                review_status: ReviewStatus = ReviewStatus.aprobada) -> ImportReport:
     """Validate and land ``raw`` in one transaction. See the module docstring for the guarantees."""
-    report_progress = progress or (lambda stage, done, total: None)
     with Session(engine) as session, session.begin():
-        previous = session.scalar(select(ImportBatch).where(ImportBatch.kind == kind.name,
-                                                            ImportBatch.file_hash == raw.file_hash))
-        if previous is not None:
-            return _previous_report(previous)
-        ctx = _context(session, kind, entidad, today or date.today())
-        report_progress("validar", 0, raw.data.num_rows)
-        checked = validate(raw, kind, ctx)
-        if kind.name == "culminacion":
-            _flag_missing_enrolments(checked, ctx)
-        report_progress("validar", raw.data.num_rows, raw.data.num_rows)
-        started = datetime.now(UTC)
-        batch = ImportBatch(kind=kind.name, source=source, file_name=file_name, file_hash=raw.file_hash,
-                            entidad=entidad, actor=actor, started_at=started, finished_at=started, rows_total=0,
-                            rows_loaded=0, rows_quarantined=0, rows_unchanged=0, report={},
-                            review_status=review_status.value)
-        session.add(batch)
-        session.flush()
-        report = ImportReport(kind.name, batch.id, file_name, raw.file_hash, already_imported=False,
-                              rows_total=raw.data.num_rows + len(raw.bad_lines))
-        status = np.full(raw.data.num_rows, "cuarentena", dtype=object)
-        _land(session, kind, checked, batch.id, entidad, started, report, status, report_progress)
-        _quarantine(session, kind, checked, raw, batch.id, report)
-        report.quarantine_resolved = _resolve_quarantine(session, raw, status, batch.id, kind=kind.name,
-                                                         entidad=entidad)
-        report.issues = [i for idx in sorted(checked.issues) for i in checked.issues[idx]] + checked.file_issues
-        report.counts = dict(checked.counts())
-        report.row_status = [str(s) for s in status]
-        batch.finished_at = datetime.now(UTC)
-        batch.rows_total = report.rows_total
-        batch.rows_loaded = report.rows_loaded + report.rows_revised
-        batch.rows_quarantined = report.rows_quarantined
-        batch.rows_unchanged = report.rows_unchanged
-        batch.report = {**report.summary(), "meta": _meta(raw), "groups": group_issues(report.issues)}
-        audit.record(session, actor=actor, action="records.import", object_type="import_batch",
-                     object_id=str(batch.id), payload=report.summary(), details=report.summary())
-        log.info("import kind=%s batch=%s rows=%s loaded=%s quarantined=%s", kind.name, batch.id,
-                 report.rows_total, report.rows_loaded, report.rows_quarantined)
-        return report
+        return import_in(session, kind, raw, file_name=file_name, source=source, entidad=entidad, actor=actor,
+                         today=today, progress=progress, review_status=review_status)
+
+
+def import_in(session: Session, kind: RecordKind, raw: RawTable, *, file_name: str | None, source: str,
+              entidad: str, actor: str, today: date | None = None, progress: Progress | None = None,
+              review_status: ReviewStatus = ReviewStatus.aprobada) -> ImportReport:
+    """:func:`import_raw`'s work in the caller's transaction, which commits it (or rolls it back).
+
+    For records that must land atomically with other writes (a submitted self-diagnosis lands its
+    ``diagnostico`` record in the transaction that closes the assessment). Nothing is committed here.
+    """
+    report_progress = progress or (lambda stage, done, total: None)
+    previous = session.scalar(select(ImportBatch).where(ImportBatch.kind == kind.name,
+                                                        ImportBatch.file_hash == raw.file_hash))
+    if previous is not None:
+        return _previous_report(previous)
+    ctx = _context(session, kind, entidad, today or date.today())
+    report_progress("validar", 0, raw.data.num_rows)
+    checked = validate(raw, kind, ctx)
+    if kind.name == "culminacion":
+        _flag_missing_enrolments(checked, ctx)
+    report_progress("validar", raw.data.num_rows, raw.data.num_rows)
+    started = datetime.now(UTC)
+    batch = ImportBatch(kind=kind.name, source=source, file_name=file_name, file_hash=raw.file_hash,
+                        entidad=entidad, actor=actor, started_at=started, finished_at=started, rows_total=0,
+                        rows_loaded=0, rows_quarantined=0, rows_unchanged=0, report={},
+                        review_status=review_status.value)
+    session.add(batch)
+    session.flush()
+    report = ImportReport(kind.name, batch.id, file_name, raw.file_hash, already_imported=False,
+                          rows_total=raw.data.num_rows + len(raw.bad_lines))
+    status = np.full(raw.data.num_rows, "cuarentena", dtype=object)
+    _land(session, kind, checked, batch.id, entidad, started, report, status, report_progress)
+    _quarantine(session, kind, checked, raw, batch.id, report)
+    report.quarantine_resolved = _resolve_quarantine(session, raw, status, batch.id, kind=kind.name,
+                                                     entidad=entidad)
+    report.issues = [i for idx in sorted(checked.issues) for i in checked.issues[idx]] + checked.file_issues
+    report.counts = dict(checked.counts())
+    report.row_status = [str(s) for s in status]
+    batch.finished_at = datetime.now(UTC)
+    batch.rows_total = report.rows_total
+    batch.rows_loaded = report.rows_loaded + report.rows_revised
+    batch.rows_quarantined = report.rows_quarantined
+    batch.rows_unchanged = report.rows_unchanged
+    batch.report = {**report.summary(), "meta": _meta(raw), "groups": group_issues(report.issues)}
+    audit.record(session, actor=actor, action="records.import", object_type="import_batch",
+                 object_id=str(batch.id), payload=report.summary(), details=report.summary())
+    log.info("import kind=%s batch=%s rows=%s loaded=%s quarantined=%s", kind.name, batch.id,
+             report.rows_total, report.rows_loaded, report.rows_quarantined)
+    return report
 
 
 # -- context -----------------------------------------------------------------------------
@@ -236,15 +249,23 @@ def _land(session: Session, kind: RecordKind, checked: Validated, batch_id: int,
         _land_registry(session, kind, checked, table, batch_id, report, status)
         return
     columns = {name: table.column(name) for name in kind.field_names}
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # DuckDB and Arrow hash and sort without holding the GIL, while SQLite writes the companies.
-        hashed = pool.submit(_hashes, kind, columns)
+
+    def ensure_companies() -> None:
         if kind.subject is Subject.empresa and table.num_rows:
             seen = (table.column(kind.date_field) if kind.date_field
                     else pa.array([now.date()] * table.num_rows, pa.date32()))
             report.companies_created = registry.ensure_companies(
                 session, pa.table({"ruc": table.column("ruc"), "fecha": seen}), batch_id=batch_id)
-        keys, row_hashes, by_key = hashed.result()
+
+    if table.num_rows < SMALL_BATCH:  # hashing a few rows takes less than starting a thread
+        ensure_companies()
+        keys, row_hashes, by_key = _hashes(kind, columns)
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # DuckDB and Arrow hash and sort without holding the GIL, while SQLite writes the companies.
+            hashed = pool.submit(_hashes, kind, columns)
+            ensure_companies()
+            keys, row_hashes, by_key = hashed.result()
     sql_table = RECORD_TABLES[kind.name]
     sorted_keys = keys.take(pa.array(by_key))
     keep, revision_of = _compare(keys, row_hashes, _current_revisions(session, sql_table, sorted_keys),
@@ -321,21 +342,28 @@ def _current_revisions(session: Session, table: Table, sorted_keys: pa.Array) ->
     order the probes walk the index instead of jumping around it (6x faster for a million keys).
     """
     conn = session.connection()
-    if not len(sorted_keys) or conn.execute(select(table.c.id).limit(1)).first() is None:
+    if not len(sorted_keys):
         return {}
-    conn.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS pade_tmp_keys (key_hash VARCHAR(32))"))
-    conn.execute(text("DELETE FROM pade_tmp_keys"))
-    _bulk_insert(conn, "pade_tmp_keys", {"key_hash": pc.unique(sorted_keys)}, lambda stage, done, total: None)
+    unique = pc.unique(sorted_keys)
+    params: dict[str, Any] = {}
+    if len(unique) <= SMALL_KEY_SET:  # a form or an API batch: bound parameters, no temporary table
+        params = {f"k{i}": k for i, k in enumerate(unique.to_pylist())}
+        wanted = ", ".join(f":{name}" for name in params)
+    else:
+        if conn.execute(select(table.c.id).limit(1)).first() is None:
+            return {}
+        conn.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS pade_tmp_keys (key_hash VARCHAR(32))"))
+        conn.execute(text("DELETE FROM pade_tmp_keys"))
+        _bulk_insert(conn, "pade_tmp_keys", {"key_hash": unique}, lambda stage, done, total: None)
+        wanted = "SELECT key_hash FROM pade_tmp_keys"
     # Rows of a rejected batch are never current: a new row revises the latest row not rejected, and the
-    # same values sent again after a rejection land again (decision 0015).
-    rejected = conn.execute(select(ImportBatch.id).where(ImportBatch.review_status == ReviewStatus.rechazada.value)
-                            .limit(1)).first() is not None
-    skip = (" AND batch_id NOT IN (SELECT id FROM import_batch WHERE review_status = 'rechazada')"
-            if rejected else "")
+    # same values sent again after a rejection land again (decision 0015). Looked up by batch id for the
+    # rows of the wanted keys only: the batch table grows by one row per submitted self-diagnosis.
     rows = conn.execute(text(
         f"SELECT t.key_hash, t.id, t.row_hash FROM {table.name} t "
-        f"JOIN (SELECT key_hash, MAX(id) AS id FROM {table.name} WHERE key_hash IN "
-        f"(SELECT key_hash FROM pade_tmp_keys){skip} GROUP BY key_hash) m ON t.id = m.id"))
+        f"JOIN (SELECT key_hash, MAX(id) AS id FROM {table.name} r WHERE key_hash IN ({wanted}) "
+        "AND NOT EXISTS (SELECT 1 FROM import_batch b WHERE b.id = r.batch_id AND b.review_status = 'rechazada') "
+        "GROUP BY key_hash) m ON t.id = m.id"), params)
     return {k: (i, h) for k, i, h in rows}
 
 

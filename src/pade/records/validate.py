@@ -8,6 +8,7 @@ warnings keep it.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -160,7 +161,7 @@ def _check_field(spec: FieldSpec, col: pa.Array, raw: RawTable, ctx: ValidationC
         return pa.array(normalised, pa.string()), errors, warnings
     if spec.enum is not None:
         # Match case- and accent-insensitively ("Pequeña", "PEQUENA"), store the canonical spelling ("pequena").
-        slugs = _slug(pa.array(spec.enum, pa.string()))
+        slugs = _enum_slugs(spec.enum)
         position = pc.index_in(_slug(col), value_set=slugs)
         typed = pc.take(pa.array(spec.enum, pa.string()), position)
         not_allowed = present & ~_mask(pc.is_valid(position))
@@ -178,7 +179,7 @@ def _check_field(spec: FieldSpec, col: pa.Array, raw: RawTable, ctx: ValidationC
             continue
         allowed_codes, listed = known
         values = pc.utf8_slice_codeunits(col, 0, 2) if check is Check.ciiu else col
-        unknown = present & ~_mask(pc.is_in(values, value_set=pa.array(sorted(allowed_codes), pa.string())))
+        unknown = present & ~_mask(pc.is_in(values, value_set=_value_set(allowed_codes)))
         extra = {"allowed": ", ".join(sorted(allowed_codes))} if listed else {}
         errors.append((unknown, _UNKNOWN_CODE[check], spec.name, extra))
     return typed, errors, warnings
@@ -206,6 +207,18 @@ def _known(check: Check, ctx: ValidationContext) -> tuple[frozenset[str], bool] 
     if check is Check.variable:
         return ctx.reported_variables, True
     return None  # curso is checked with its programme in _cross_checks; past_date on dates
+
+
+@functools.lru_cache(maxsize=64)
+def _enum_slugs(values: tuple[str, ...]) -> pa.Array:
+    """The slugs of a field's allowed values: built once per process, not for every import."""
+    return _slug(pa.array(values, pa.string()))
+
+
+@functools.lru_cache(maxsize=16)
+def _value_set(values: frozenset[str]) -> pa.Array:
+    """A membership check's value set as an Arrow array (the ubigeo list has ~1,900 codes): built once."""
+    return pa.array(sorted(values), pa.string())
 
 
 def _slug(col: pa.Array) -> pa.Array:

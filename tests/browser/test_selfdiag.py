@@ -5,10 +5,8 @@ a screenshot and a no-sideways-scroll check on every page."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import yaml
 from pypdf import PdfReader
 from stdnum.pe import ruc as stdnum_ruc
@@ -17,7 +15,7 @@ from pade.diagnostics.loader import load_questionnaire, questionnaires_dir
 from pade.diagnostics.models import Pregunta, TipoPregunta
 from pade.diagnostics.scoring import score
 from pade.web.selfdiag_forms import steps
-from tests.browser.conftest import PHONE, assert_accessible
+from tests.browser.conftest import assert_accessible
 
 BODY = "2099900001"
 RUC = BODY + stdnum_ruc.calc_check_digit(BODY)
@@ -30,18 +28,25 @@ def answers() -> dict[str, Any]:
     return found
 
 
-@pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    """``phone_page`` with the page's CSP bypassed: axe-core is injected as an inline script, which the
-    app's ``script-src 'self'`` (rightly) blocks. The app's own scripts are external and unaffected."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  locale="es-PE", accept_downloads=True, bypass_csp=True)
-    yield context.new_page()
-    context.close()
+def watch_errors(pg: Any) -> list[str]:
+    """Collect, as they happen, failed page loads and autosaves (4xx/5xx) and uncaught script errors.
+
+    A page that fails keeps its URL (an error page at ``…/empresa``): without this the test would only
+    time out later, looking for a field the error page does not have."""
+    errors: list[str] = []
+
+    def on_response(r: Any) -> None:
+        if r.status >= 400 and r.request.resource_type in ("document", "xhr", "fetch"):
+            errors.append(f"{r.status} {r.request.method} {r.url}")
+
+    pg.on("response", on_response)
+    pg.on("pageerror", lambda e: errors.append(f"script error: {e}"))
+    return errors
 
 
-def check_page(pg: Any, shot: Any, name: str) -> None:
-    """A screenshot, no sideways scrolling at 360 px, and no serious axe-core violation."""
+def check_page(pg: Any, shot: Any, name: str, errors: list[str]) -> None:
+    """No failed request so far, a screenshot, no sideways scrolling at 360 px, no serious axe-core violation."""
+    assert not errors, f"{name}: {errors}"
     shot(pg, f"autodiagnostico-{name}")
     width = pg.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"{name}: the page is {width}px wide on a 360px phone"
@@ -73,8 +78,21 @@ def fill(pg: Any, p: Pregunta, value: Any) -> None:
         pg.locator(fid).blur()
 
 
-def test_full_self_diagnosis_on_a_phone(live_server: str, phone: Any, shot: Any, tmp_path: Any) -> None:
-    pg = phone
+def wait_for_autosave(pg: Any) -> None:
+    """Every answer given is saved: the status line is filled in and no autosave is in flight or queued.
+
+    htmx marks the form ``htmx-request`` while a request runs; with ``hx-sync="this:queue last"`` the
+    queued request starts in the same task that ends the previous one, so the class is never seen off
+    in between. The status line alone would only say that the *first* autosave came back."""
+    pg.wait_for_function("""() => document.querySelector('#sd-saved').textContent.trim() !== ''
+                                  && document.querySelector('.htmx-request') === null""")
+    status = pg.locator("#sd-saved").inner_text()
+    assert status.startswith("Respuestas guardadas a las"), status
+
+
+def test_full_self_diagnosis_on_a_phone(live_server: str, phone_page: Any, shot: Any, tmp_path: Any) -> None:
+    pg = phone_page
+    errors = watch_errors(pg)
     q = load_questionnaire("madurez_digital")
     given = answers()
     visible = set(score(q, given, None, complete=False).visible)
@@ -82,7 +100,7 @@ def test_full_self_diagnosis_on_a_phone(live_server: str, phone: Any, shot: Any,
     pg.goto(live_server + "/")
     pg.get_by_role("link", name="Autodiagnóstico").first.click()
     pg.wait_for_url("**/autodiagnostico")
-    check_page(pg, shot, "01-inicio")
+    check_page(pg, shot, "01-inicio", errors)
     pg.locator("a[href*='cuestionario=madurez_digital']").click()
 
     # the RUC, typed with the keyboard; the wrong check digit is explained while typing
@@ -92,7 +110,7 @@ def test_full_self_diagnosis_on_a_phone(live_server: str, phone: Any, shot: Any,
     status = pg.locator("#ruc-estado")
     assert "dígito verificador" in status.inner_text()
     assert pg.get_attribute("#ruc", "aria-invalid") == "true"
-    check_page(pg, shot, "02-ruc-error")
+    check_page(pg, shot, "02-ruc-error", errors)
     pg.fill("#ruc", "")
     pg.keyboard.type(RUC[:2] + " " + RUC[2:])
     assert status.inner_text() == "El RUC parece válido."
@@ -100,7 +118,7 @@ def test_full_self_diagnosis_on_a_phone(live_server: str, phone: Any, shot: Any,
 
     # company data
     pg.wait_for_url(re.compile(r".*/autodiagnostico/[0-9a-f-]{36}/empresa$"))
-    check_page(pg, shot, "03-empresa")
+    check_page(pg, shot, "03-empresa", errors)
     pg.fill("#nombre", 'Bodega "Don Lucho" <b>')
     pg.select_option("#departamento", "15")
     pg.select_option("#tamano", "micro")
@@ -116,8 +134,8 @@ def test_full_self_diagnosis_on_a_phone(live_server: str, phone: Any, shot: Any,
             if p.id in visible and given.get(p.id) is not None:
                 fill(pg, p, given[p.id])
         # every answer was autosaved as it was given
-        pg.wait_for_function("document.querySelector('#sd-saved').textContent.includes('guardad')")
-        check_page(pg, shot, f"04-paso-{s.number}")
+        wait_for_autosave(pg)
+        check_page(pg, shot, f"04-paso-{s.number}", errors)
         if s.number == 1:
             # leave without pressing any button, come back through the private link
             resume_link = pg.input_value("#sd-link")
@@ -133,19 +151,19 @@ def test_full_self_diagnosis_on_a_phone(live_server: str, phone: Any, shot: Any,
     # consent: chosen with the keyboard, nothing pre-ticked
     pg.wait_for_url("**/enviar")
     assert not pg.is_checked("#consent-si") and not pg.is_checked("#consent-no")
-    check_page(pg, shot, "05-consentimiento")
+    check_page(pg, shot, "05-consentimiento", errors)
     pg.locator("#consent-si").focus()
     pg.keyboard.press("Space")
     assert pg.is_checked("#consent-si")
     pg.get_by_role("button", name="Enviar y ver mis resultados").click()
 
-    # results
-    pg.wait_for_url("**/resultado")
+    # results (the consent form once posted to the API's submit route, which shares its route name)
+    pg.wait_for_url(re.compile(r".*/autodiagnostico/[0-9a-f-]{36}/resultado$"))
     assert pg.locator(".sd-level-name").inner_text() in {n.nombre for n in q.niveles}
     assert pg.locator(".sd-chart svg").count() == 1
     assert 'Bodega "Don Lucho" <b>' in pg.locator("main").inner_text()  # shown as text, not markup
     assert pg.locator("main b").count() == 0
-    check_page(pg, shot, "06-resultado")
+    check_page(pg, shot, "06-resultado", errors)
     chart_box = pg.locator(".sd-chart svg").bounding_box()
     assert chart_box is not None and chart_box["width"] <= 360
 
@@ -161,3 +179,4 @@ def test_full_self_diagnosis_on_a_phone(live_server: str, phone: Any, shot: Any,
     # the link now leads to the results
     pg.goto(resume_link)
     pg.wait_for_url("**/resultado")
+    assert not errors, errors

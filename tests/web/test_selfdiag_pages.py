@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -97,6 +98,14 @@ def form_of(questions: tuple[Pregunta, ...], answers: dict[str, Any]) -> dict[st
     return form
 
 
+FORM_TARGET = re.compile(r'<form\b[^>]*\baction="([^"]*)"|\bhx-post="([^"]*)"')
+
+
+def form_targets(html: str) -> list[str]:
+    """The paths a page's forms and htmx autosaves post to, in page order."""
+    return [urlsplit(action or hx_post).path for action, hx_post in FORM_TARGET.findall(html)]
+
+
 def start(client: TestClient, ruc: str, questionnaire: str = "madurez_digital") -> str:
     r = client.post("/autodiagnostico/empezar", data={"cuestionario": questionnaire, "ruc": ruc},
                     follow_redirects=False)
@@ -119,7 +128,8 @@ def take(client: TestClient, ruc: str, answers: dict[str, Any], *, nombre: str =
                         follow_redirects=False)
         assert r.status_code == 303, r.text
     assert r.headers["location"].endswith(f"/{aid}/enviar")
-    r = client.post(f"/autodiagnostico/{aid}/enviar", data={"consentimiento": consent}, follow_redirects=False)
+    (action,) = form_targets(client.get(r.headers["location"]).text)  # where the page's own form sends it
+    r = client.post(action, data={"consentimiento": consent}, follow_redirects=False)
     assert r.status_code == 303, r.text
     assert r.headers["location"].endswith(f"/{aid}/resultado")
     return aid
@@ -279,6 +289,25 @@ def test_resume_link_returns_to_the_first_unfinished_step(client: TestClient) ->
     back = client.get(f"/autodiagnostico/{aid}/paso/1").text
     assert f'value="{answers["dp2"]}" checked' in back
     assert client.get("/autodiagnostico/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_every_form_posts_back_to_its_own_page(client: TestClient) -> None:
+    """url_for() resolves a route name app-wide: the consent form once posted to the API's submit, whose route
+    has the same name, so the owner saw JSON and the consent was lost."""
+    draft = start(client, COMPANY)
+    client.post(f"/autodiagnostico/{draft}/empresa", data={})
+    done = take(client, make_ruc("20", 78), vector("todo_maximo"), consent="si")
+    expected = {
+        "/autodiagnostico/empezar?cuestionario=madurez_digital": ["/autodiagnostico/empezar"],
+        f"/autodiagnostico/{draft}/empresa": [f"/autodiagnostico/{draft}/empresa"],
+        f"/autodiagnostico/{draft}/paso/1": [f"/autodiagnostico/{draft}/paso/1"] * 2,  # the form and its autosave
+        f"/autodiagnostico/{draft}/enviar": [f"/autodiagnostico/{draft}/enviar"],
+        f"/autodiagnostico/{done}/resultado": [f"/autodiagnostico/{done}/reevaluar"],
+    }
+    for page, targets in expected.items():
+        assert form_targets(client.get(page).text) == targets, page
+    with session_factory(client.app.state.engine)() as s:  # type: ignore[attr-defined]
+        assert s.get(Assessment, done).consent is True  # type: ignore[union-attr]
 
 
 def test_submit_needs_an_explicit_consent_and_stores_it(client: TestClient) -> None:

@@ -29,8 +29,10 @@ from pade.diagnostics.store import Assessment
 from pade.registry.ruc import InvalidRuc
 from pade.reports.diagnosis_chart import Bar, dimension_chart_svg
 from pade.web import selfdiag_forms as forms
-from pade.web.deps import SessionDep, TxSessionDep
+from pade.web.deps import SessionDep, TxSessionDep, WriteGate
 
+# Every route is named "selfdiag_…": url_for() resolves a name app-wide, and a bare name such as "submit"
+# also names an API route (the consent form once posted to the API's submit, losing the consent).
 router = APIRouter(prefix="/autodiagnostico", include_in_schema=False)
 log = logging.getLogger(__name__)
 
@@ -65,18 +67,18 @@ def _draft(session: Session, assessment_id: str) -> Assessment:
 
 # -- landing and RUC ---------------------------------------------------------------------------------
 
-@router.get("", response_class=HTMLResponse)
+@router.get("", response_class=HTMLResponse, name="selfdiag_landing")
 def landing(request: Request) -> HTMLResponse:
     instruments = [load_questionnaire(ref.id, ref.version) for ref in list_questionnaires()]
     return _render(request, "landing.html", {"instruments": instruments})
 
 
-@router.get("/empezar", response_class=HTMLResponse)
+@router.get("/empezar", response_class=HTMLResponse, name="selfdiag_ruc")
 def ruc_form(request: Request, cuestionario: str = "madurez_digital") -> HTMLResponse:
     return _render(request, "ruc.html", {"q": _questionnaire(cuestionario), "ruc": "", "error": None})
 
 
-@router.post("/empezar", response_class=HTMLResponse)
+@router.post("/empezar", response_class=HTMLResponse, name="selfdiag_ruc_submit")
 def ruc_submit(request: Request, session: TxSessionDep, cuestionario: str = Form(...),
                ruc: str = Form("")) -> Response:
     q = _questionnaire(cuestionario)
@@ -113,7 +115,7 @@ def company_form(request: Request, assessment_id: str, session: SessionDep) -> H
                                              **_company_context(session, a)})
 
 
-@router.post("/{assessment_id}/empresa", response_class=HTMLResponse)
+@router.post("/{assessment_id}/empresa", response_class=HTMLResponse, name="selfdiag_company_submit")
 def company_submit(request: Request, assessment_id: str, session: TxSessionDep, nombre: str = Form(""),
                    departamento: str = Form(""), tamano: str = Form(""), ciiu_section: str = Form("")) -> Response:
     try:
@@ -182,7 +184,7 @@ def step_form(request: Request, assessment_id: str, number: int, session: Sessio
     return _render(request, "paso.html", _step_context(request, a, q, number))
 
 
-@router.post("/{assessment_id}/paso/{number}", response_class=HTMLResponse)
+@router.post("/{assessment_id}/paso/{number}", response_class=HTMLResponse, name="selfdiag_step_submit")
 def step_submit(request: Request, assessment_id: str, number: int, session: TxSessionDep, form: FormDep) -> Response:
     a = _draft(session, assessment_id)
     q = load_questionnaire(a.questionnaire, a.version)
@@ -229,8 +231,9 @@ def review(request: Request, assessment_id: str, session: SessionDep) -> HTMLRes
                                                                                            a.version)))
 
 
-@router.post("/{assessment_id}/enviar", response_class=HTMLResponse)
-def submit(request: Request, assessment_id: str, session: SessionDep, consentimiento: str = Form("")) -> Response:
+@router.post("/{assessment_id}/enviar", response_class=HTMLResponse, name="selfdiag_submit")
+def submit(request: Request, assessment_id: str, session: SessionDep, _gate: WriteGate,
+           consentimiento: str = Form("")) -> Response:
     a = _draft(session, assessment_id)
     q = load_questionnaire(a.questionnaire, a.version)
     if consentimiento not in ("si", "no"):
@@ -309,7 +312,7 @@ def result_pdf(request: Request, assessment_id: str, session: SessionDep) -> Res
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.post("/{assessment_id}/reevaluar")
+@router.post("/{assessment_id}/reevaluar", name="selfdiag_reassess")
 def reassess(request: Request, assessment_id: str, session: TxSessionDep) -> RedirectResponse:
     """Start a new assessment of the same company and questionnaire, carrying the company data over."""
     old = svc.get(session, assessment_id)

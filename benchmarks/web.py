@@ -257,17 +257,42 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
     else:
         tasks = [_pages(c, tally, spec["paths"], spec["scenario"], stop) for c in conns]
 
-    async def measure() -> tuple[float, float]:
+    async def measure() -> tuple[float, float, float]:
         await asyncio.sleep(args.warmup)
         tally.counting = True
-        t0, c0 = time.perf_counter(), time.process_time()
+        t0, c0, s0 = time.perf_counter(), time.process_time(), server_cpu_s(args.server_pid)
         await asyncio.sleep(args.duration)
         tally.counting = False
-        return time.perf_counter() - t0, time.process_time() - c0
+        return time.perf_counter() - t0, time.process_time() - c0, server_cpu_s(args.server_pid) - s0
 
-    (elapsed_s, client_cpu_s), *_ = await asyncio.gather(measure(), *tasks)
-    return {"elapsed_s": elapsed_s, "client_cpu_s": client_cpu_s, "requests": tally.requests, "flows": tally.flows,
+    (elapsed_s, client_cpu_s, server_cpu), *_ = await asyncio.gather(measure(), *tasks)
+    return {"elapsed_s": elapsed_s, "client_cpu_s": client_cpu_s, "server_cpu_s": server_cpu,
+            "requests": tally.requests, "flows": tally.flows,
             "latencies_ms": tally.latencies_ms, "errors": tally.errors, "acknowledged": tally.acknowledged}
+
+
+def server_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) used so far by the server process ``root`` and its descendants (Linux /proc).
+
+    Unlike requests/s, CPU per request barely moves when other work shares the cores: the figure to
+    compare between runs on a busy machine. 0 where /proc is not available.
+    """
+    if root <= 0 or not Path("/proc").is_dir():
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}  # pid -> (parent pid, cpu seconds)
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    wanted, total = {root}, 0.0
+    for _ in range(4):  # uvicorn's supervisor, its workers (and a multiprocessing helper)
+        wanted |= {pid for pid, (parent, _) in stats.items() if parent in wanted}
+    for pid in wanted:
+        total += stats.get(pid, (0, 0.0))[1]
+    return total
 
 
 def child_load(args: argparse.Namespace) -> None:
@@ -297,13 +322,15 @@ def scenario_inputs(work: Path, name: str) -> dict[str, Any]:
     return {"scenario": name, "clients": DIAG_CLIENTS, "rucs": rucs, "answers": answers}
 
 
-def run_scenario(work: Path, port: int, spec: dict[str, Any], *, duration_s: float, warmup_s: float) -> dict[str, Any]:
+def run_scenario(work: Path, port: int, spec: dict[str, Any], *, duration_s: float, warmup_s: float,
+                 server_pid: int = 0) -> dict[str, Any]:
     path = work / f"load-{spec['scenario']}.json"
     out = work / f"result-{spec['scenario']}.json"
     path.write_text(json.dumps(spec))
     load_before = os.getloadavg()[0]
     done = subprocess.run([sys.executable, __file__, "--child", "load", "--path", str(path), "--out", str(out),
-                           "--port", str(port), "--duration", str(duration_s), "--warmup", str(warmup_s)],
+                           "--port", str(port), "--duration", str(duration_s), "--warmup", str(warmup_s),
+                           "--server-pid", str(server_pid)],
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"the load generator failed:\n{done.stderr}")
@@ -341,14 +368,15 @@ def summarise(r: dict[str, Any]) -> dict[str, Any]:
             "p50": pct(every, 0.50), "p95": pct(every, 0.95), "errors": sum(r["errors"].values()),
             "error_kinds": r["errors"], "requests": r["requests"],
             "steps": {k: (pct(v, 0.5), pct(v, 0.95)) for k, v in r["latencies_ms"].items()},
-            "load_before": r["load_before"], "client_cpu_s": r["client_cpu_s"], "elapsed_s": r["elapsed_s"]}
+            "load_before": r["load_before"], "client_cpu_s": r["client_cpu_s"], "elapsed_s": r["elapsed_s"],
+            "server_cpu_ms_per_request": 1000 * r.get("server_cpu_s", 0.0) / r["requests"] if r["requests"] else 0.0}
 
 
 def print_table(rows: list[tuple[int, str, dict[str, Any]]]) -> None:
     health = {w: s["rps"] for w, name, s in rows if name == "health"}
     print()
     print(f"{'workers':>7} {'scenario':<16} {'clients':>7} {'req/s':>8} {'flows/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
-          f"{'errors':>6} {'vs health':>9} {'load':>5}  goal")
+          f"{'errors':>6} {'vs health':>9} {'load':>5} {'cpu ms':>6}  goal")
     for workers, name, s in rows:
         clients = DIAG_CLIENTS if name == "autodiagnostico" else PAGE_CLIENTS
         if name in ("lista", "pagina"):
@@ -362,9 +390,11 @@ def print_table(rows: list[tuple[int, str, dict[str, Any]]]) -> None:
         ratio = f"{health[workers] / s['rps']:.1f}x" if workers in health and s["rps"] else "-"
         flows = f"{s['flows_per_s']:.1f}" if name == "autodiagnostico" else "-"
         print(f"{workers:>7} {name:<16} {clients:>7} {s['rps']:>8.1f} {flows:>8} {s['p50']:>8.1f} {s['p95']:>8.1f} "
-              f"{s['errors']:>6} {ratio:>9} {s['load_before']:>5.1f}  {goal}")
+              f"{s['errors']:>6} {ratio:>9} {s['load_before']:>5.1f} {s['server_cpu_ms_per_request']:>6.2f}  {goal}")
     print("\n'vs health': how many times fewer requests/s than GET /api/v1/health on the same server.")
     print("'load': 1-minute load average before the scenario (2 cores; other work shares them).")
+    print("'cpu ms': server CPU time (all workers) per request during the measured seconds: steadier than req/s "
+          "on a shared machine.")
     for workers, name, s in rows:
         if name == "autodiagnostico":
             steps = ", ".join(f"{k} p50 {a:.1f} / p95 {b:.1f} ms" for k, (a, b) in s["steps"].items())
@@ -389,6 +419,7 @@ def main() -> None:
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--server-pid", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "load":
         child_load(args)
@@ -410,7 +441,8 @@ def main() -> None:
         proc, port = start_server(work, workers)
         try:
             for name in names:
-                r = run_scenario(work, port, specs[name], duration_s=args.duration, warmup_s=args.warmup)
+                r = run_scenario(work, port, specs[name], duration_s=args.duration, warmup_s=args.warmup,
+                                 server_pid=proc.pid)
                 s = summarise(r)
                 rows.append((workers, name, s))
                 print(f"  {workers} worker(s) {name}: {s['rps']:.1f} req/s, p95 {s['p95']:.1f} ms, "

@@ -71,6 +71,45 @@ def test_submit_scores_stores_and_feeds_the_indicators(store: Engine) -> None:
     assert [(r.ruc, float(r.puntaje), r.nivel, r.fecha) for r in rows] == [(ruc(1), 100.0, "experto", DAY)]
 
 
+def test_submit_lands_the_record_as_an_import_would_once_and_atomically(store: Engine) -> None:
+    """The submit's record, batch and audit entries are those of importing that one row; a second
+    submit of the link is refused and adds nothing; the same company the same day revises the record."""
+    first = take(store, ruc(5), "todo_maximo", DAY)
+    with pytest.raises(svc.AssessmentClosed):
+        svc.submit(store, first, today=DAY)
+    table = RECORD_TABLES["diagnostico"]
+    with store.connect() as conn:
+        landed = conn.execute(select(table)).mappings().one()
+        batch = conn.execute(text("SELECT id, kind, source, entidad, actor, rows_total, rows_loaded, "
+                                  "rows_quarantined, review_status FROM import_batch")).one()
+        actions = conn.execute(text("SELECT action, object_id FROM audit_log WHERE actor = 'autodiagnostico' "
+                                    "ORDER BY id")).all()
+    assert tuple(batch)[1:] == ("diagnostico", "autodiagnostico", svc.REPORTING_ENTITY, svc.ACTOR, 1, 1, 0,
+                                "aprobada")
+    assert [tuple(a) for a in actions] == [("records.import", str(batch.id)), ("diagnostics.submit", first)]
+    from pade.records.batch import raw_from_rows
+    from pade.records.importer import import_raw, record_kind
+
+    row = {"ruc": ruc(5), "cuestionario": "madurez_digital", "version": "1.0.0", "fecha": DAY.isoformat(),
+           "puntaje": 100.0, "nivel": "experto"}
+    again = import_raw(store, record_kind("diagnostico"), raw_from_rows([row]), file_name=None,
+                       source="autodiagnostico", entidad=svc.REPORTING_ENTITY, actor=svc.ACTOR, today=DAY)
+    assert again.already_imported and again.batch_id == batch.id  # the same one-row file: the submit's batch
+    other = {**row, "ruc": ruc(6)}
+    file = import_raw(store, record_kind("diagnostico"), raw_from_rows([row, other]), file_name="a.csv",
+                      source="archivo", entidad=svc.REPORTING_ENTITY, actor="prueba", today=DAY)
+    assert (file.rows_unchanged, file.rows_loaded) == (1, 1)  # the same key and row hashes as a file import's
+    assert landed["batch_id"] == batch.id and landed["revision_of"] is None
+    assert (landed["entidad_reporta"], landed["row_number"]) == (svc.REPORTING_ENTITY, 1)
+
+    second = take(store, ruc(5), "todo_minimo", DAY)  # the same company again that day: a revision
+    with store.connect() as conn:
+        rows = conn.execute(select(table.c.id, table.c.key_hash, table.c.revision_of, table.c.nivel)
+                            .where(table.c.ruc == ruc(5)).order_by(table.c.id)).all()
+    assert len(rows) == 2 and rows[1].revision_of == rows[0].id and rows[1].key_hash == rows[0].key_hash
+    assert rows[1].nivel != rows[0].nivel and second != first
+
+
 def test_reassessment_compares_with_the_previous_one(store: Engine) -> None:
     first = take(store, ruc(2), "todo_minimo", DAY)
     close = take(store, ruc(2), "borde_40_en", DAY + timedelta(days=30))

@@ -206,21 +206,22 @@ def submit(engine: Engine, assessment_id: str, *, today: date | None = None) -> 
         result = score(q, a.answers, company, complete=True)
         ruc, questionnaire, version = a.ruc, a.questionnaire, a.version
         submitted_at = datetime.combine(day, _now().timetz())  # the day it counts for, at the current time
+        row = {"ruc": ruc, "cuestionario": questionnaire, "version": version, "fecha": day.isoformat(),
+               "puntaje": result.overall if result.overall is not None else 0.0, "nivel": result.level}
+        # The import validates before its first write: on SQLite the write lock is taken only after that.
+        report = import_in(session, record_kind("diagnostico"), raw_from_rows([row]), file_name=None,
+                           source="autodiagnostico", entidad=REPORTING_ENTITY, actor=ACTOR, today=day)
+        if report.rows_quarantined:
+            raise PadeError(t("The diagnosis could not be recorded: {reasons}",
+                              reasons="; ".join(i.message for i in report.issues)))
         closed = session.execute(
             update(Assessment).where(Assessment.id == assessment_id, Assessment.status == "borrador")
             .values(status="enviada", submitted_at=submitted_at,
                     company={**declared, "ciiu_section": company.ciiu_section, "tamano": company.tamano,
                              "departamento": company.departamento, "fecha": day.isoformat()})
             .execution_options(synchronize_session=False))
-        if closed.rowcount != 1:  # type: ignore[attr-defined]
+        if closed.rowcount != 1:  # type: ignore[attr-defined]  # submitted meanwhile: undo the import too
             raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
-        row = {"ruc": ruc, "cuestionario": questionnaire, "version": version, "fecha": day.isoformat(),
-               "puntaje": result.overall if result.overall is not None else 0.0, "nivel": result.level}
-        report = import_in(session, record_kind("diagnostico"), raw_from_rows([row]), file_name=None,
-                           source="autodiagnostico", entidad=REPORTING_ENTITY, actor=ACTOR, today=day)
-        if report.rows_quarantined:
-            raise PadeError(t("The diagnosis could not be recorded: {reasons}",
-                              reasons="; ".join(i.message for i in report.issues)))
         session.add(AssessmentScore(assessment_id=assessment_id, questionnaire=questionnaire, version=version,
                                     overall=result.overall, level=result.level, result=result.as_dict(),
                                     rescore_run_id=None, scored_at=submitted_at))

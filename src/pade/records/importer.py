@@ -399,7 +399,8 @@ def _bulk_insert(conn: Connection, table: str, values: dict[str, pa.Array], prog
         for start in range(0, total, CHUNK_ROWS):
             flat = _interleave([_sqlite_values(arr.slice(start, CHUNK_ROWS)) for arr in values.values()])
             full = len(flat) // step * step
-            cursor.executemany(many, [flat[i:i + step] for i in range(0, full, step)])
+            if full:  # preparing the multi-row statement costs more than a small batch's insert
+                cursor.executemany(many, [flat[i:i + step] for i in range(0, full, step)])
             if full < len(flat):
                 cursor.executemany(head + one, [flat[i:i + width] for i in range(full, len(flat), width)])
             progress("guardar", min(start + CHUNK_ROWS, total), total)

@@ -103,17 +103,23 @@ def validate(raw: RawTable, kind: RecordKind, ctx: ValidationContext) -> Validat
             "duplicado_en_archivo", row=int(rows[i]), column="+".join(kind.key), first=str(int(rows[first[i]]))))
     out.valid &= ~dup
     for mask, code, column, extra in errors:
+        hits = np.flatnonzero(mask)
+        if not len(hits):  # most checks flag nothing: skip finding the column to show
+            continue
         source = by_canon.get(canonical(column))
         shown = raw.data.column(source).combine_chunks() if source else None
-        for i in np.flatnonzero(mask):
+        for i in hits:
             value = shown[int(i)].as_py() if shown is not None else None
             out.issues.setdefault(int(i), []).append(
                 make_issue(code, row=int(rows[i]), column=column, value=value, **extra))
         out.valid &= ~mask
     for mask, code, column in warnings:
+        hits = np.flatnonzero(mask)
+        if not len(hits):
+            continue
         source = by_canon.get(canonical(column))
         shown = raw.data.column(source).combine_chunks() if source else None
-        for i in np.flatnonzero(mask):
+        for i in hits:
             value = shown[int(i)].as_py() if shown is not None else None
             out.issues.setdefault(int(i), []).append(make_issue(code, row=int(rows[i]), column=column, value=value))
     return out

@@ -374,10 +374,14 @@ def _merge_seen_sqlite(conn: Connection, columns: list[pa.Array | pa.ChunkedArra
     step = 3 * per
     full = len(flat) // step * step
     try:
-        cursor.executemany(head + ", ".join([one] * per) + tail, [flat[i:i + step] for i in range(0, full, step)])
-        changed = max(cursor.rowcount, 0)
-        cursor.executemany(head + one + tail, [flat[i:i + 3] for i in range(full, len(flat), 3)])
-        changed += max(cursor.rowcount, 0)
+        changed = 0
+        if full:  # preparing the multi-row statement costs more than a small batch's insert
+            cursor.executemany(head + ", ".join([one] * per) + tail,
+                               [flat[i:i + step] for i in range(0, full, step)])
+            changed += max(cursor.rowcount, 0)
+        if full < len(flat):
+            cursor.executemany(head + one + tail, [flat[i:i + 3] for i in range(full, len(flat), 3)])
+            changed += max(cursor.rowcount, 0)
     finally:
         cursor.close()
     created = int(conn.exec_driver_sql("SELECT count(*) FROM company WHERE rowid > ?", (before,)).scalar_one())

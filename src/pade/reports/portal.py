@@ -58,6 +58,11 @@ class Published:
     tables: dict[tuple[str, int], list[Breakdown]] = field(default_factory=dict)  # (codigo, year), on first view
 
     @property
+    def key(self) -> tuple[int, str, int]:
+        """The cache key: (run id, run signature, disclosure threshold)."""
+        return (self.run.id, self.run.signature, self.protected.k)
+
+    @property
     def programme(self) -> Programa:
         return self.protected.programme
 
@@ -67,25 +72,47 @@ class Published:
 
 
 class PublishedCache:
-    """Protected runs by (run, signature, k); a handful at most (normally only the latest is asked for)."""
+    """Protected runs by (run, signature, k); a handful at most (normally only the latest is asked for).
+
+    Each part is built once; a part already built is read without any lock, so a visitor whose page
+    is built never waits for another one being built (decision 0016). Protected runs and tables are
+    built under a lock of their own; charts one at a time (vl-convert draws no faster in parallel:
+    twenty charts drawn at once all finish last).
+    """
 
     def __init__(self, size: int = 2) -> None:
         self._size = size
         self._items: dict[tuple[int, str, int], Published] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the dicts below; never held while building
+        self._locks: dict[object, threading.Lock] = {}
+        self._chart_lock = threading.Lock()
+
+    def _key_lock(self, key: object) -> threading.Lock:
+        with self._lock:
+            return self._locks.setdefault(key, threading.Lock())
 
     def get(self, key: tuple[int, str, int], build: Callable[[], Published]) -> Published:
-        with self._lock:
+        hit = self._items.get(key)
+        if hit is not None:
+            return hit
+        with self._key_lock(key):
             hit = self._items.get(key)
             if hit is None:
                 hit = build()
-                self._items[key] = hit
-                while len(self._items) > self._size:
-                    del self._items[next(iter(self._items))]
+                with self._lock:
+                    self._items[key] = hit
+                    while len(self._items) > self._size:
+                        old = next(iter(self._items))
+                        del self._items[old]
+                        self._locks = {k: v for k, v in self._locks.items()
+                                       if k != old and not (isinstance(k, tuple) and k[:1] == (old,))}
             return hit
 
     def chart(self, pub: Published, codigo: str, render: Callable[[], str]) -> str:
-        with self._lock:
+        svg = pub.charts.get(codigo)
+        if svg is not None:
+            return svg
+        with self._chart_lock:
             if codigo not in pub.charts:
                 pub.charts[codigo] = render()
             return pub.charts[codigo]
@@ -93,7 +120,10 @@ class PublishedCache:
     def breakdowns(self, pub: Published, ind: Indicador, year: int) -> list[Breakdown]:
         """The breakdown tables of one indicator and year, built once per published run (decision 0016)."""
         key = (ind.codigo, year)
-        with self._lock:
+        tables = pub.tables.get(key)
+        if tables is not None:
+            return tables
+        with self._key_lock((pub.key, "tables", key)):
             if key not in pub.tables:
                 pub.tables[key] = breakdowns(pub.protected.values, ind, year)
             return pub.tables[key]

@@ -25,6 +25,7 @@ from pade.web import (
     diagnostics_api,
     imports_pages,
     pages,
+    portal_cache,
     records_api,
     reporting_pages,
     security,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reporting_pages.router)
     app.include_router(imports_pages.router)
     app.include_router(compute_pages.router)
+    portal_cache.install(app)  # after security.install: outermost, so stored pages keep its headers
 
     @app.exception_handler(PadeError)
     async def _pade_error(request: Request, exc: PadeError) -> Response:

@@ -2,9 +2,9 @@
 
 The engine's own steps are replayed one by one (the same calls ``compute_indicator`` makes, timed apart):
 building the Ibis expressions, compiling them to SQL, running the SQL in DuckDB, the Arrow to pandas
-conversion, and the pandas post-processing (``_finish``: cumulate or carry forward; ``_combine``: the
-formula). Then the three slowest measures run once more with DuckDB's JSON profiler, and ``compute_all``
-runs under cProfile.
+conversion, and the pandas post-processing (``_cells``: the finest cells rolled up to each breakdown;
+``_over_time``: cumulate or carry forward; ``_combine``: the formula). Then the three slowest queries run
+once more with DuckDB's JSON profiler, and ``compute_all`` runs under cProfile.
 """
 
 from __future__ import annotations
@@ -54,26 +54,26 @@ def profile(snapshot: Path, years: range) -> dict[str, Any]:
             clock.start()
             compiled = compile_indicator(programme, ind, years)
             clock.stop("build_ibis")
-            frames = {}
-            for symbol, cm in compiled.items():
+            frames = []
+            for q in compiled.queries:
                 clock.start()
-                con._run_pre_execute_hooks(cm.expr)  # registers the memtables, as execute() does
-                sql = str(con.compile(cm.expr))
+                con._run_pre_execute_hooks(q.expr)  # registers the memtables, as execute() does
+                sql = str(con.compile(q.expr))
                 t_sql = clock.stop("compile_sql")
                 clock.start()
                 table = raw.sql(sql).to_arrow_table()  # what ibis's execute() runs
                 t_exec = clock.stop("execute_duckdb")
                 clock.start()
-                frames[symbol] = table.to_pandas()
+                frames.append(table.to_pandas())
                 clock.stop("to_pandas")
-                name = f"{ind.codigo}.{symbol}"
+                name = f"{ind.codigo}.{'+'.join(q.symbols) if not q.reported else 'reported'}"
                 sqls[name] = sql
                 measures.append({"measure": name, "compile_sql_s": t_sql, "execute_s": t_exec, "rows": table.num_rows,
-                                 "groupings": len(cm.groupings), "sql_chars": len(sql)})
+                                 "groupings": len(compiled.groupings), "sql_chars": len(sql)})
             clock.start()
-            finished = {s: eng._finish(frames[s], cm, years) for s, cm in compiled.items()}
-            groupings = tuple(g for g in eng.GROUPINGS if all(g in cm.groupings for cm in compiled.values()))
-            eng._combine(ind, finished, compiled, groupings, years)
+            cells = [eng._cells(f, q, compiled) for f, q in zip(frames, compiled.queries, strict=True)]
+            table = eng._over_time(eng.pd.concat(cells, axis=1), compiled.measures, years)
+            eng._combine(ind, table, compiled.measures, years)
             clock.stop("post_pandas")
         slowest = sorted(measures, key=lambda m: -m["execute_s"])[:3]
         plans = {m["measure"]: _operators(raw, sqls[m["measure"]], snapshot.parent) for m in slowest}
@@ -130,13 +130,13 @@ def print_profile(result: dict[str, Any], engine_s: float) -> None:
     print(f"  {'sum':16} {sum(wall.values()):7.2f} {sum(cpu.values()):7.2f}   "
           f"(the timed compute_all: {engine_s:.2f} s)")
     print()
-    print("  measures by DuckDB execution time:")
-    print(f"    {'measure':14} {'exec s':>7} {'sql s':>6} {'rows':>6} {'groupings':>9} {'SQL chars':>9}")
+    print("  queries (the measures they compute) by DuckDB execution time:")
+    print(f"    {'query':22} {'exec s':>7} {'sql s':>6} {'rows':>6} {'groupings':>9} {'SQL chars':>9}")
     for m in sorted(result["measures"], key=lambda m: -m["execute_s"])[:14]:
-        print(f"    {m['measure']:14} {m['execute_s']:7.2f} {m['compile_sql_s']:6.2f} {m['rows']:6,} "
+        print(f"    {m['measure']:22} {m['execute_s']:7.2f} {m['compile_sql_s']:6.2f} {m['rows']:6,} "
               f"{m['groupings']:9} {m['sql_chars']:9,}")
     rest = sorted(result["measures"], key=lambda m: -m["execute_s"])[14:]
-    print(f"    the other {len(rest)} measures: {sum(m['execute_s'] for m in rest):.2f} s")
+    print(f"    the other {len(rest)} queries: {sum(m['execute_s'] for m in rest):.2f} s")
     for name, lines in result["plans"].items():
         print()
         print(f"  DuckDB profile of {name} (heaviest operators; time per operator, summed over threads):")

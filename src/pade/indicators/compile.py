@@ -1,12 +1,28 @@
 """Compile indicator measures to Ibis expressions. Pure: no connection is touched here.
 
-Each measure (a variable of an indicator's formula) becomes one Ibis table
-expression over *unbound* tables named like the snapshot tables, with columns
-``anio, desagregacion, <dimensions…>, valor``: the value per year for the total
-and for every breakdown the measure allows, computed in one query. The engine
-binds the expression to DuckDB, PostgreSQL or Spark and executes it.
+An indicator compiles to a few *queries* over *unbound* tables named like the
+snapshot tables. A query returns the measures of one or more variables of the
+formula per year at the finest level the indicator publishes: columns
+``anio``, the breakdown dimensions it needs, and per measure ``<symbol>`` (the
+value) plus, where needed, ``<symbol>__n`` (subject-years counted: whether the
+measure has anything in the cell) and ``<symbol>__c`` (values averaged). The
+engine binds the expressions to DuckDB, PostgreSQL or Spark, executes them, and
+rolls the finest cells up to each published breakdown (every measure is a sum
+or a count per cell, so the roll-up is exact).
 
-Time semantics (see docs/decisions/0007-indicator-engine.md):
+Work is shared where the results allow it (docs/decisions/0007-indicator-engine.md):
+
+* only the breakdowns the indicator publishes are computed: the intersection of
+  what each measure allows (a reported value is total-only, a market has only a
+  department);
+* the measures of an indicator that need company attributes with the same
+  company filters are stacked and joined to the attributes once (a numerator and
+  its denominator: one attributes pass, not two);
+* a measure that needs neither a breakdown nor a company filter skips the
+  attributes join altogether;
+* the reported values of an indicator are read in one query.
+
+Time semantics:
 
 * ``anual``: records dated in the year.
 * ``acumulado``: for distinct counts, each subject counts from the first year it
@@ -20,6 +36,7 @@ the formula is applied to the re-aggregated numerator and denominator.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import ibis
@@ -48,30 +65,68 @@ SUBJECT_GROUPINGS: dict[Subject, tuple[str, ...]] = {
     Subject.ninguno: ("total",),
 }
 UNKNOWN = "no_informado"  # label of a missing attribute in breakdowns
+PRESENT = "__n"  # suffix of a measure's column of subject-years counted (the cell has the measure)
+COUNTED = "__c"  # suffix of a mean's column of values averaged
 
 
 @dataclass(frozen=True)
 class CompiledMeasure:
     """One measure, compiled. ``cumulate``: the engine adds yearly values up from ``first_year``;
-    ``carry_forward``: a year without a value takes the latest earlier one (reported stocks)."""
+    ``carry_forward``: a year without a value takes the latest earlier one (reported stocks);
+    ``mean``: the value is ``<symbol>`` divided by ``<symbol>__c``, after the roll-up;
+    ``presence``: the column that says the measure has something in a cell (``None``: the value column)."""
 
     symbol: str
-    expr: ir.Table
-    groupings: tuple[str, ...]
+    query: int  # index into CompiledIndicator.queries
     cumulate: bool
     carry_forward: bool
     first_year: int
     zero_when_missing: bool  # counts are 0 where nothing happened; reported values are unknown
+    mean: bool = False
+    presence: str | None = None
+    variable: str | None = None  # a reported value's variable
 
 
+@dataclass(frozen=True)
+class CompiledQuery:
+    """One query: ``anio``, ``dims`` and the columns of ``symbols``. ``reported``: the rows are
+    ``variable, anio, valor`` (reported values, total only) instead."""
+
+    expr: ir.Table
+    dims: tuple[str, ...]
+    symbols: tuple[str, ...]
+    reported: bool = False
+
+
+@dataclass(frozen=True)
+class CompiledIndicator:
+    measures: dict[str, CompiledMeasure]
+    queries: tuple[CompiledQuery, ...]
+    groupings: tuple[str, ...]  # published breakdowns, in GROUPINGS order
+
+
+@cache
 def unbound_tables() -> dict[str, ir.Table]:
-    """Unbound Ibis tables with the snapshot's canonical schemas."""
+    """Unbound Ibis tables with the snapshot's canonical schemas (immutable, so built once)."""
     return {name: ibis.table(ibis.Schema.from_pyarrow(schema), name=name)
             for name, schema in canonical_schemas().items()}
 
 
-def compile_indicator(p: Programa, ind: Indicador, years: range) -> dict[str, CompiledMeasure]:
-    """Compile every measure of ``ind`` for ``years``.
+def measure_subject(m: Medida) -> Subject | None:
+    """The subject a record measure counts; ``None`` for a reported value."""
+    return None if m.reportado is not None else KINDS_BY_NAME[m.registro or ""].subject
+
+
+def published_groupings(ind: Indicador) -> tuple[str, ...]:
+    """The breakdowns every measure of ``ind`` allows (a reported value allows only the total)."""
+    assert ind.calculo is not None
+    allowed = [("total",) if s is None else SUBJECT_GROUPINGS[s]
+               for s in (measure_subject(m) for m in ind.calculo.medidas.values())]
+    return tuple(g for g in GROUPINGS if all(g in a for a in allowed))
+
+
+def compile_indicator(p: Programa, ind: Indicador, years: range) -> CompiledIndicator:
+    """Compile every measure of ``ind`` for ``years`` into as few queries as the results allow.
 
     Raises:
         InvalidDefinition: the indicator declares no calculation.
@@ -79,15 +134,63 @@ def compile_indicator(p: Programa, ind: Indicador, years: range) -> dict[str, Co
     if ind.calculo is None:
         raise InvalidDefinition(t("indicator {id}: no calculation is declared (calculo)", id=ind.codigo))
     tables = unbound_tables()
-    return {symbol: compile_measure(p, ind, symbol, m, years, tables) for symbol, m in ind.calculo.medidas.items()}
+    groupings = published_groupings(ind)
+    dims = tuple(d for d in DIMENSIONS if any(d in GROUPINGS[g] for g in groupings))
+    measures: dict[str, CompiledMeasure] = {}
+    queries: list[CompiledQuery] = []
+    passes: dict[tuple[Subject, str], list[_Base]] = {}
+    reported: list[tuple[str, Medida]] = []
+    for symbol, m in ind.calculo.medidas.items():
+        if m.reportado is not None:
+            reported.append((symbol, m))
+            continue
+        base = _measure_base(p, ind, symbol, m, years, tables)
+        needs_attributes = bool(m.empresa) or (base.subject is not Subject.ninguno and bool(dims))
+        if needs_attributes:  # measures with the same company filters share one attributes pass
+            key = (base.subject, "|".join(f.model_dump_json() for f in m.empresa))
+            passes.setdefault(key, []).append(base)
+        else:
+            queries.append(_query([base], dims=(), tables=tables))
+            measures[symbol] = base.compiled(len(queries) - 1)
+    for bases in passes.values():
+        queries.append(_query(bases, dims=dims, tables=tables))
+        measures.update({b.symbol: b.compiled(len(queries) - 1) for b in bases})
+    if reported:
+        queries.append(_reported_query([m for _, m in reported], years, tables))
+        measures.update({symbol: _reported(symbol, m, ind, p, years, len(queries) - 1) for symbol, m in reported})
+    ordered = {symbol: measures[symbol] for symbol in ind.calculo.medidas}
+    return CompiledIndicator(ordered, tuple(queries), groupings)
 
 
-def compile_measure(p: Programa, ind: Indicador, symbol: str, m: Medida, years: range,
-                    tables: dict[str, ir.Table]) -> CompiledMeasure:
+# -- one measure: its subject-years -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Base:
+    """A record measure before aggregation: ``subject, anio, v`` rows (``unique``: one per subject and year)."""
+
+    symbol: str
+    measure: Medida
+    rel: ir.Table
+    unique: bool
+    subject: Subject
+    cumulate: bool
+    first_year: int
+
+    @property
+    def agregacion(self) -> Agregacion:
+        return self.measure.agregacion
+
+    def compiled(self, query: int) -> CompiledMeasure:
+        counts = self.agregacion in (Agregacion.contar_distintos, Agregacion.contar, Agregacion.ultimo)
+        return CompiledMeasure(self.symbol, query, self.cumulate, False, self.first_year, True,
+                               mean=self.agregacion is Agregacion.promedio,
+                               presence=None if counts else self.symbol + PRESENT)
+
+
+def _measure_base(p: Programa, ind: Indicador, symbol: str, m: Medida, years: range,
+                  tables: dict[str, ir.Table]) -> _Base:
     timing = m.acumulacion or ind.acumulacion
     first_year = m.desde or p.horizonte.anio_linea_base
-    if m.reportado is not None:
-        return _reported(symbol, m, timing, first_year, years, tables)
     kind = KINDS_BY_NAME[m.registro or ""]
     subject = "ruc" if kind.subject is Subject.empresa else "mercado_id"
     records = _current(tables[table_name(kind)])
@@ -95,25 +198,18 @@ def compile_measure(p: Programa, ind: Indicador, symbol: str, m: Medida, years: 
     low, high = years.start, years.stop - 1
     cumulate = False
     if m.transicion is not None:
-        base = _transitions(records, kind, subject, m)
+        base, unique = _transitions(records, kind, subject, m), True
         cumulate = timing is Acumulacion.acumulado
     elif timing is Acumulacion.stock:
-        base = _open_at_year_end(records, kind, subject, years)
+        base, unique = _open_at_year_end(records, kind, subject, years), True
     elif timing is Acumulacion.acumulado:
-        base = _first_years(records, kind, subject, m, first_year, tables)
+        base, unique = _first_years(records, kind, subject, m, first_year, tables)
         cumulate = True
     else:
-        base = _in_year(records, kind, subject, m, tables)
+        base, unique = _in_year(records, kind, subject, m, tables)
     lo = first_year if cumulate else low
     base = base.filter((base.anio >= lo) & (base.anio <= high))
-    if kind.subject is Subject.empresa:
-        base = _with_company_attributes(base, tables)
-    elif kind.subject is Subject.mercado:
-        base = _with_market_attributes(base, tables)
-    if m.empresa:
-        base = base.filter(_predicates(base, m.empresa))
-    groupings = SUBJECT_GROUPINGS[kind.subject]
-    return CompiledMeasure(symbol, _grouped(base, m, groupings), groupings, cumulate, False, lo, True)
+    return _Base(symbol, m, base, unique, kind.subject, cumulate, lo)
 
 
 # -- building blocks ---------------------------------------------------------------------------
@@ -161,7 +257,8 @@ def _project(rel: ir.Table, subject: str, year: ir.IntegerValue, m: Medida) -> i
     return rel.select(subject=rel[subject], anio=year.cast("int64"), v=value)
 
 
-def _in_year(records: ir.Table, kind: RecordKind, subject: str, m: Medida, tables: dict[str, ir.Table]) -> ir.Table:
+def _in_year(records: ir.Table, kind: RecordKind, subject: str, m: Medida, tables: dict[str, ir.Table]
+             ) -> tuple[ir.Table, bool]:
     date = records[kind.date_field or ""]
     rel = records.mutate(e_anio=date.year().cast("int64"))
     if m.ultimo_por_sujeto:
@@ -171,12 +268,12 @@ def _in_year(records: ir.Table, kind: RecordKind, subject: str, m: Medida, table
     if m.al_menos is not None:
         qualified = rel.group_by([subject, "e_anio"]).aggregate(e_n=rel[m.al_menos.campo].nunique())
         qualified = qualified.filter(qualified.e_n >= m.al_menos.n)
-        return qualified.select(subject=qualified[subject], anio=qualified.e_anio, v=ibis.literal(1.0))
+        return qualified.select(subject=qualified[subject], anio=qualified.e_anio, v=ibis.literal(1.0)), True
     base = _project(rel, subject, rel.e_anio, m)
     if m.con_registro_en is not None:
         other = _subject_years(tables, m.con_registro_en, subject)
         base = base.semi_join(other, (base.subject == other.o_subject) & (base.anio == other.o_anio))
-    return base
+    return base, m.ultimo_por_sujeto
 
 
 def _subject_years(tables: dict[str, ir.Table], kind_name: str, subject: str) -> ir.Table:
@@ -186,13 +283,13 @@ def _subject_years(tables: dict[str, ir.Table], kind_name: str, subject: str) ->
 
 
 def _first_years(records: ir.Table, kind: RecordKind, subject: str, m: Medida, first_year: int,
-                 tables: dict[str, ir.Table]) -> ir.Table:
+                 tables: dict[str, ir.Table]) -> tuple[ir.Table, bool]:
     """Cumulative measures: counts by the first year each subject qualifies; sums and record counts by year."""
     date = records[kind.date_field or ""]
     rel = records.mutate(e_anio=date.year().cast("int64"))
     rel = rel.filter(rel.e_anio >= first_year)
     if m.agregacion is not Agregacion.contar_distintos:
-        return _project(rel, subject, rel.e_anio, m)
+        return _project(rel, subject, rel.e_anio, m), False
     if m.al_menos is not None:
         per_value = rel.group_by([subject, m.al_menos.campo]).aggregate(e_fy=rel.e_anio.min())
         order = [per_value.e_fy, per_value[m.al_menos.campo]]
@@ -209,7 +306,7 @@ def _first_years(records: ir.Table, kind: RecordKind, subject: str, m: Medida, f
         first_other = other.group_by("o_subject").aggregate(o_fy=other.o_anio.min())
         joined = firsts.join(first_other, firsts.subject == first_other.o_subject)
         firsts = joined.select(subject=joined.subject, anio=ibis.greatest(joined.anio, joined.o_fy))
-    return firsts.mutate(v=ibis.literal(1.0))
+    return firsts.mutate(v=ibis.literal(1.0)), True
 
 
 def _open_at_year_end(records: ir.Table, kind: RecordKind, subject: str, years: range) -> ir.Table:
@@ -237,66 +334,122 @@ def _transitions(records: ir.Table, kind: RecordKind, subject: str, m: Medida) -
     return first.select(subject=first.subject, anio=first.e_when.year().cast("int64"), v=ibis.literal(1.0))
 
 
-def _with_company_attributes(base: ir.Table, tables: dict[str, ir.Table]) -> ir.Table:
+# -- one query: measures stacked, attributes attached once, grouped at the finest level ------------------
+
+def _subject_year_columns(b: _Base, rel: ir.Table, symbols: list[str]) -> dict[str, ir.Value]:
+    """The columns a measure contributes, one row per subject and year (other measures' columns null)."""
+    none = ibis.null().cast("float64")
+    out: dict[str, ir.Value] = {}
+    for s in symbols:
+        out[s] = none
+        out[s + PRESENT] = none
+        out[s + COUNTED] = none
+    s = b.symbol
+    out[s] = rel.v.cast("float64")
+    out[s + PRESENT] = ibis.literal(1.0)
+    out[s + COUNTED] = rel.v.notnull().cast("float64")
+    return out
+
+
+def _columns(b: _Base) -> list[str]:
+    """The columns the engine reads for ``b``: the value, and presence / averaged counts where needed."""
+    cm = b.compiled(0)
+    return [b.symbol, *([cm.presence] if cm.presence else []), *([b.symbol + COUNTED] if cm.mean else [])]
+
+
+def _query(bases: list[_Base], *, dims: tuple[str, ...], tables: dict[str, ir.Table]) -> CompiledQuery:
+    """Stack ``bases`` (same subject, same company filters), one row per subject and year, attach the
+    attributes once when a breakdown or a company filter needs them, and group by year and ``dims``."""
+    symbols = [b.symbol for b in bases]
+    wanted = [c for b in bases for c in _columns(b)]
+    if len(bases) == 1 and bases[0].unique:
+        b = bases[0]
+        cols = _subject_year_columns(b, b.rel, symbols)
+        rows = b.rel.select(subject=b.rel.subject, anio=b.rel.anio, **{c: cols[c] for c in wanted})
+    else:
+        parts = []
+        for b in bases:
+            cols = _subject_year_columns(b, b.rel, symbols)
+            parts.append(b.rel.select(subject=b.rel.subject, anio=b.rel.anio, **{c: cols[c] for c in wanted}))
+        stacked = ibis.union(*parts) if len(parts) > 1 else parts[0]
+        # one row per subject and year: a distinct count's value is 1 however many records it has
+        distinct = {b.symbol for b in bases if b.agregacion is Agregacion.contar_distintos}
+        rows = stacked.group_by(["subject", "anio"]).aggregate(
+            **{c: (stacked[c].max() if c in distinct else stacked[c].sum()) for c in wanted})
+    subject, filters = bases[0].subject, bases[0].measure.empresa
+    if filters or dims:
+        needed = tuple(d for d in DIMENSIONS if d in dims or any(f.campo == d for f in filters))
+        if subject is Subject.empresa:
+            rows = _with_company_attributes(rows, tables, needed)
+        elif subject is Subject.mercado:
+            rows = _with_market_attributes(rows, tables)
+        if filters:
+            rows = rows.filter(_predicates(rows, filters))
+    metrics: dict[str, ir.Value] = {}
+    for b in bases:
+        cm = b.compiled(0)
+        metrics[b.symbol] = rows[b.symbol].sum()
+        if cm.presence:
+            metrics[cm.presence] = rows[cm.presence].count()
+        if cm.mean:
+            metrics[b.symbol + COUNTED] = rows[b.symbol + COUNTED].sum()
+    grouped = rows.group_by(["anio", *dims]).aggregate(**metrics)
+    return CompiledQuery(grouped, dims, tuple(symbols))
+
+
+def _with_company_attributes(base: ir.Table, tables: dict[str, ir.Table], dims: tuple[str, ...]) -> ir.Table:
     """Attach the company attributes valid in the year: the latest version dated on or before 31 December,
-    else (a company first described later) its earliest version; no version at all gives unknowns."""
+    else (a company first described later) its earliest version; no version at all gives unknowns.
+    ``base`` has one row per subject and year; only the attributes in ``dims`` are attached."""
     cv = tables["company_version"]
-    versions = cv.select(v_ruc=cv.ruc, v_from=cv.valid_from, v_id=cv.id, ubigeo=cv.ubigeo, ciiu=cv.ciiu,
-                         tamano=cv.tamano, exportador=cv.exportador, sexo_titular=cv.sexo_titular)
+    sources = {"departamento": "ubigeo", "seccion_ciiu": "ciiu"}
+    attrs = {sources.get(d, d): cv[sources.get(d, d)] for d in dims}
+    versions = cv.select(v_ruc=cv.ruc, v_from=cv.valid_from, v_id=cv.id, **attrs)
     joined = base.left_join(versions, base.subject == versions.v_ruc)
     before = joined.v_from.year() <= joined.anio
     days = joined.v_from.epoch_days()
     order_key = ibis.ifelse(before, -days, days + 10_000_000)
     pick = ibis.row_number().over(group_by=[joined.subject, joined.anio], order_by=[order_key, ibis.desc(joined.v_id)])
     chosen = joined.mutate(e_pick=pick).filter(lambda r: r.e_pick == 0)
-    ciiu = tables[REF_CIIU]
-    with_section = chosen.left_join(ciiu, chosen.ciiu.substr(0, 2) == ciiu.division)
-    return with_section.select(
-        subject=with_section.subject, anio=with_section.anio, v=with_section.v,
-        departamento=with_section.ubigeo.substr(0, 2).fill_null(UNKNOWN),
-        tamano=with_section.tamano.fill_null(UNKNOWN),
-        seccion_ciiu=with_section.seccion.fill_null(UNKNOWN),
-        exportador=with_section.exportador.fill_null(UNKNOWN),
-        sexo_titular=with_section.sexo_titular.fill_null(UNKNOWN),
-    )
+    keep = list(base.columns)
+    labels: dict[str, ir.Value] = {}
+    if "seccion_ciiu" in dims:
+        ciiu = tables[REF_CIIU]
+        chosen = chosen.left_join(ciiu, chosen.ciiu.substr(0, 2) == ciiu.division)
+        labels["seccion_ciiu"] = chosen.seccion.fill_null(UNKNOWN)
+    if "departamento" in dims:
+        labels["departamento"] = chosen.ubigeo.substr(0, 2).fill_null(UNKNOWN)
+    for d in ("tamano", "exportador", "sexo_titular"):
+        if d in dims:
+            labels[d] = chosen[d].fill_null(UNKNOWN)
+    return chosen.select(*[chosen[c] for c in keep], **{d: labels[d] for d in dims})
 
 
 def _with_market_attributes(base: ir.Table, tables: dict[str, ir.Table]) -> ir.Table:
     market = tables["market"]
     markets = market.select(m_id=market.mercado_id, ubigeo=market.ubigeo)
     joined = base.left_join(markets, base.subject == markets.m_id)
-    return joined.select(subject=joined.subject, anio=joined.anio, v=joined.v,
+    return joined.select(*[joined[c] for c in base.columns],
                          departamento=joined.ubigeo.substr(0, 2).fill_null(UNKNOWN))
 
 
-def _grouped(base: ir.Table, m: Medida, groupings: tuple[str, ...]) -> ir.Table:
-    """One long table: the measure per year for the total and each breakdown."""
-    if m.agregacion is Agregacion.contar_distintos:
-        base = base.select("subject", "anio", *[d for d in DIMENSIONS if d in base.columns]).distinct()
-    parts = []
-    for name in groupings:
-        dims = GROUPINGS[name]
-        if m.agregacion is Agregacion.contar_distintos or m.agregacion is Agregacion.contar:
-            metric = base.count()
-        elif m.agregacion is Agregacion.promedio:
-            metric = base.v.mean()
-        else:
-            metric = base.v.sum()
-        agg = base.group_by(["anio", *dims]).aggregate(valor=metric.cast("float64"))
-        parts.append(agg.select(
-            anio=agg.anio, desagregacion=ibis.literal(name),
-            **{d: (agg[d] if d in dims else ibis.null("string")) for d in DIMENSIONS}, valor=agg.valor))
-    return ibis.union(*parts) if len(parts) > 1 else parts[0]
+# -- reported values ------------------------------------------------------------------------------------
 
-
-def _reported(symbol: str, m: Medida, timing: Acumulacion, first_year: int, years: range,
-              tables: dict[str, ir.Table]) -> CompiledMeasure:
+def _reported_query(measures: list[Medida], years: range, tables: dict[str, ir.Table]) -> CompiledQuery:
+    """Every reported variable of an indicator in one query: ``variable, anio, valor`` (approved, current)."""
+    variables = sorted({m.reportado for m in measures if m.reportado is not None})
     values = _current(tables["rec_valor_reportado"])
-    values = values.filter((values.variable == m.reportado) & (values.estado == "aprobado"))
-    values = values.filter(values.periodo <= years.stop - 1)
-    agg = values.group_by("periodo").aggregate(valor=values.valor.sum().cast("float64"))
-    expr = agg.select(anio=agg.periodo.cast("int64"), desagregacion=ibis.literal("total"),
-                      **{d: ibis.null("string") for d in DIMENSIONS}, valor=agg.valor)
+    values = values.filter(values.variable.isin(variables) & (values.estado == "aprobado")
+                           & (values.periodo <= years.stop - 1))
+    agg = values.group_by(["variable", "periodo"]).aggregate(valor=values.valor.sum().cast("float64"))
+    expr = agg.select(variable=agg.variable, anio=agg.periodo.cast("int64"), valor=agg.valor)
+    return CompiledQuery(expr, (), tuple(variables), reported=True)
+
+
+def _reported(symbol: str, m: Medida, ind: Indicador, p: Programa, years: range, query: int) -> CompiledMeasure:
+    timing = m.acumulacion or ind.acumulacion
+    first_year = m.desde or p.horizonte.anio_linea_base
     last = m.agregacion is Agregacion.ultimo or timing is Acumulacion.stock
     cumulate = not last and timing is Acumulacion.acumulado
-    return CompiledMeasure(symbol, expr, ("total",), cumulate, last, first_year if cumulate else years.start, False)
+    return CompiledMeasure(symbol, query, cumulate, last, first_year if cumulate else years.start, False,
+                           variable=m.reportado)

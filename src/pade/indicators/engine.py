@@ -23,7 +23,15 @@ import pandas as pd
 
 from pade.core.errors import ConfigError
 from pade.core.i18n import t
-from pade.indicators.compile import DIMENSIONS, GROUPINGS, CompiledMeasure, compile_indicator
+from pade.indicators.compile import (
+    COUNTED,
+    DIMENSIONS,
+    GROUPINGS,
+    CompiledIndicator,
+    CompiledMeasure,
+    CompiledQuery,
+    compile_indicator,
+)
 from pade.indicators.snapshot import Snapshot, canonical_schemas
 from pade.programme.formula import Algebra, evaluate, parse
 from pade.programme.models import Indicador, Programa
@@ -32,6 +40,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 KEYS = ["anio", "desagregacion", *DIMENSIONS]
+NO_DIMENSION = "<ninguna>"  # stands for "not in this breakdown" while pivoting (pandas drops None keys)
 DECIMALS = 10
 
 
@@ -110,52 +119,94 @@ class IndicatorResult:
 
 
 def compute_indicator(con: Any, p: Programa, ind: Indicador, years: range) -> IndicatorResult:
-    """Execute every measure of ``ind`` on ``con`` and combine them with the formula."""
+    """Execute the queries of ``ind`` on ``con``, roll the measures up to the published breakdowns, add
+    cumulative years up or carry reported stocks forward, and combine the measures with the formula."""
     assert ind.calculo is not None
     compiled = compile_indicator(p, ind, years)
-    frames = {symbol: _finish(_execute(con, cm), cm, years) for symbol, cm in compiled.items()}
-    groupings = tuple(g for g in GROUPINGS if all(g in cm.groupings for cm in compiled.values()))
-    values = _combine(ind, frames, compiled, groupings, years)
-    return IndicatorResult(ind, values, groupings)
+    cells = [_cells(_execute(con, q), q, compiled) for q in compiled.queries]
+    table = pd.concat(cells, axis=1) if len(cells) > 1 else cells[0]
+    table = _over_time(table, compiled.measures, years)
+    values = _combine(ind, table, compiled.measures, years)
+    return IndicatorResult(ind, values, compiled.groupings)
 
 
-def _execute(con: Any, cm: CompiledMeasure) -> pd.DataFrame:
-    df: pd.DataFrame = con.execute(cm.expr)
+def _execute(con: Any, q: CompiledQuery) -> pd.DataFrame:
+    df: pd.DataFrame = con.execute(q.expr)
     return df
 
 
-def _finish(df: pd.DataFrame, cm: CompiledMeasure, years: range) -> pd.DataFrame:
-    """Cumulate or carry forward over the years, on the small result."""
-    df = df.copy()
-    df["anio"] = df["anio"].astype("int64")
-    for d in DIMENSIONS:
-        df[d] = df[d].astype("object").where(df[d].notna(), None)
-    if not (cm.cumulate or cm.carry_forward):
-        return df[df["anio"].between(years.start, years.stop - 1)]
-    out = []
-    group_cols = ["desagregacion", *DIMENSIONS]
+def _cells(df: pd.DataFrame, q: CompiledQuery, compiled: CompiledIndicator) -> pd.DataFrame:
+    """The measures of one query per year for the total and each published breakdown: indexed by KEYS
+    (``NO_DIMENSION`` for a dimension not in the breakdown), one column per measure, NaN where the
+    measure has nothing in the cell."""
+    measures = [cm for cm in compiled.measures.values() if compiled.queries[cm.query] is q]
+    if q.reported:
+        wide = df.pivot_table(index="anio", columns="variable", values="valor", aggfunc="sum")
+        data = {cm.symbol: (wide[cm.variable] if cm.variable in wide.columns else pd.Series(np.nan, wide.index))
+                for cm in measures}
+        out = pd.DataFrame(data, index=wide.index).astype("float64")
+        out.index = _keys(out.index.to_numpy(dtype="int64"), "total", {})
+        return out
+    columns = [c for c in df.columns if c != "anio" and c not in q.dims]
+    # a fixed row order, so sums of floats are added in the same order on every engine and every run
+    df = df.sort_values(["anio", *q.dims], kind="mergesort")
+    parts = []
+    for grouping in compiled.groupings:
+        dims = list(GROUPINGS[grouping])
+        sums = df.groupby(["anio", *dims], sort=True, as_index=False)[columns].sum(min_count=1)
+        parts.append(sums.assign(desagregacion=grouping, **{d: NO_DIMENSION for d in DIMENSIONS if d not in dims}))
+    flat = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    flat["anio"] = flat["anio"].astype("int64")
+    cells = flat.set_index(KEYS)
+    out = pd.DataFrame(index=cells.index)
+    for cm in measures:
+        value = cells[cm.symbol].astype("float64")
+        if cm.mean:
+            value = value / cells[cm.symbol + COUNTED]
+        if cm.presence:
+            value = value.where(cells[cm.presence].fillna(0) > 0)
+        out[cm.symbol] = value
+    return out
+
+
+def _keys(years: np.ndarray[Any, Any], grouping: str, dims: dict[str, np.ndarray[Any, Any]]) -> pd.MultiIndex:
+    n = len(years)
+    constant = np.full(n, NO_DIMENSION, dtype=object)
+    return pd.MultiIndex.from_arrays([years, np.full(n, grouping, dtype=object),
+                                      *[dims.get(d, constant) for d in DIMENSIONS]], names=KEYS)
+
+
+def _over_time(table: pd.DataFrame, measures: dict[str, CompiledMeasure], years: range) -> pd.DataFrame:
+    """Add cumulative measures up and carry reported stocks forward, cell by cell, on the small result;
+    keep the years computed. A cell a measure never has stays NaN for it."""
+    in_span = table.index.get_level_values("anio").isin(years)
+    timed = [cm for cm in measures.values() if cm.cumulate or cm.carry_forward]
+    if not timed or table.empty:
+        return table[in_span]
     # a reported stock may come from long before the first year computed (e.g. a 2016 census): start there
-    earliest = int(df["anio"].min()) if len(df) else years.start
-    calendar = range(min(cm.first_year, years.start, earliest), years.stop)
-    for key, g in df.groupby(group_cols, dropna=False, sort=False):
-        series = g.groupby("anio")["valor"].sum().reindex(calendar)
-        observed = series.first_valid_index()
+    first = min([years.start, int(table.index.get_level_values("anio").min()), *(cm.first_year for cm in timed)])
+    calendar = list(range(first, years.stop))
+    wide = table.unstack("anio")
+    out = {}
+    for symbol, cm in measures.items():
+        block = wide[symbol].reindex(columns=calendar) if symbol in wide.columns.get_level_values(0) else None
+        if block is None:
+            block = pd.DataFrame(np.nan, index=wide.index, columns=calendar)
         if cm.cumulate:
-            series = series.where(series.index >= cm.first_year).fillna(0.0).cumsum()
-            if not cm.zero_when_missing and observed is not None:
-                # a reported flow is unknown before its first report, not zero
-                series = series.where(series.index >= observed)
-        else:
-            series = series.ffill()
-        frame = pd.DataFrame({"anio": series.index, "valor": series.to_numpy()})
-        for col, value in zip(group_cols, key, strict=True):
-            frame[col] = value
-        out.append(frame)
-    if not out:
-        return df.iloc[0:0]
-    full = pd.concat(out, ignore_index=True)
-    full = full[full["anio"].between(years.start, years.stop - 1) & full["valor"].notna()]
-    return full
+            seen = block.notna()
+            block = block.copy()
+            block.loc[:, block.columns < cm.first_year] = np.nan
+            block = block.fillna(0.0).cumsum(axis=1)
+            if not cm.zero_when_missing:  # a reported flow is unknown before its first report, not zero
+                block = block.where(seen.cummax(axis=1))
+            block = block.where(seen.any(axis=1), np.nan, axis=0)  # a cell the measure never has
+        elif cm.carry_forward:
+            block = block.ffill(axis=1)
+        out[symbol] = block.loc[:, [y for y in calendar if y in years]]
+    wide = pd.concat(out, axis=1, names=[None, "anio"])
+    long = wide.stack("anio", future_stack=True).dropna(how="all")
+    long.index = long.index.reorder_levels(KEYS)
+    return long[list(measures)]
 
 
 def _series_algebra() -> Algebra[pd.Series]:
@@ -175,45 +226,33 @@ def _series_algebra() -> Algebra[pd.Series]:
     )
 
 
-def _combine(ind: Indicador, frames: dict[str, pd.DataFrame], compiled: dict[str, CompiledMeasure],
-             groupings: tuple[str, ...], years: range) -> pd.DataFrame:
+def _combine(ind: Indicador, table: pd.DataFrame, compiled: dict[str, CompiledMeasure], years: range
+             ) -> pd.DataFrame:
+    """The formula over the measures, cell by cell, for every breakdown at once."""
     assert ind.calculo is not None
     calc = ind.calculo
-    rows = []
-    for grouping in groupings:
-        # groupings is the intersection over the measures: a reported (total-only) measure allows only the total
-        parts = [frame[frame["desagregacion"] == grouping].set_index(KEYS)["valor"].rename(symbol)
-                 for symbol, frame in frames.items()]
-        table = pd.concat(parts, axis=1) if parts else pd.DataFrame()
-        if grouping == "total":  # the total exists for every year, even when nothing happened
-            index = pd.MultiIndex.from_tuples([(y, "total", *([None] * len(DIMENSIONS))) for y in years], names=KEYS)
-            table = table.reindex(index.union(table.index) if len(table) else index)
-        for symbol, cm in compiled.items():
-            if symbol not in table.columns:
-                table[symbol] = np.nan
-            if cm.zero_when_missing:
-                table[symbol] = table[symbol].fillna(0.0)
-        if table.empty:
-            continue
-        node = parse(calc.formula, where=ind.codigo, variables=set(calc.medidas))
-        value = evaluate(node, {s: table[s].astype("float64") for s in calc.medidas}, _series_algebra())
-        frame = table.reset_index()
-        frame["valor"] = pd.Series(value).to_numpy(dtype="float64") if isinstance(value, pd.Series) else value
-        frame["numerador"] = table[calc.numerador].to_numpy() if calc.numerador else frame["valor"]
-        frame["denominador"] = table[calc.denominador].to_numpy() if calc.denominador else np.nan
-        frame["medidas"] = [dict(zip(calc.medidas, vals, strict=True)) for vals in
-                            table[list(calc.medidas)].itertuples(index=False, name=None)]
-        rows.append(frame)
-    if not rows:
-        return pd.DataFrame(columns=[*KEYS, "numerador", "denominador", "valor", "medidas"])
-    out = pd.concat(rows, ignore_index=True)
+    columns = [*KEYS, "numerador", "denominador", "valor", "medidas"]
+    # the total exists for every year, even when nothing happened
+    totals = _keys(np.array(list(years), dtype="int64"), "total", {})
+    table = table.reindex(totals.union(table.index) if len(table) else totals)
+    for symbol, cm in compiled.items():
+        if cm.zero_when_missing:
+            table[symbol] = table[symbol].fillna(0.0)
+    node = parse(calc.formula, where=ind.codigo, variables=set(calc.medidas))
+    value = evaluate(node, {s: table[s].astype("float64") for s in calc.medidas}, _series_algebra())
+    out = table.index.to_frame(index=False)
+    out["valor"] = pd.Series(value).to_numpy(dtype="float64") if isinstance(value, pd.Series) else value
+    out["numerador"] = table[calc.numerador].to_numpy() if calc.numerador else out["valor"]
+    out["denominador"] = table[calc.denominador].to_numpy() if calc.denominador else np.nan
     for col in ("numerador", "denominador", "valor"):
         out[col] = out[col].astype("float64").replace([np.inf, -np.inf], np.nan).round(DECIMALS)
-    out["medidas"] = [{k: (None if pd.isna(v) else round(float(v), DECIMALS)) for k, v in m.items()}
-                      for m in out["medidas"]]
+    out["medidas"] = [{k: (None if pd.isna(v) else round(float(v), DECIMALS)) for k, v in
+                       zip(calc.medidas, row, strict=True)}
+                      for row in table[list(calc.medidas)].itertuples(index=False, name=None)]
+    for d in DIMENSIONS:
+        out[d] = out[d].where(out[d] != NO_DIMENSION, None)
     order = ["anio", "desagregacion", *DIMENSIONS]
-    return out.sort_values(order, na_position="first", kind="mergesort").reset_index(drop=True)[
-        [*KEYS, "numerador", "denominador", "valor", "medidas"]]
+    return out.sort_values(order, na_position="first", kind="mergesort").reset_index(drop=True)[columns]
 
 
 def compute_all(con: Any, p: Programa, years: range, *, progress: Progress | None = None,

@@ -11,13 +11,14 @@ with a known hash is reused instead of written again.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,9 @@ MANIFEST = "manifest.json"
 REF_CIIU = "ref_ciiu"
 APPROVED = ReviewStatus.aprobada.value
 APPROVED_SUFFIX = ":aprobadas"  # marks a table name passed to the SQLite child process as filtered
+# Columns no engine reads, left out of the snapshot (decision 0007): a record's key and row hashes (the
+# importer's change detection; 72% of the bytes) and company names (personal data for natural persons).
+EXCLUDED_COLUMNS = frozenset({"key_hash", "row_hash", "razon_social"})
 
 
 def snapshot_tables() -> dict[str, Table]:
@@ -69,8 +73,13 @@ def arrow_type(column: Any) -> pa.DataType:
     return pa.string()
 
 
+def snapshot_columns(table: Table) -> list[Any]:
+    """The columns of ``table`` a snapshot holds (all but :data:`EXCLUDED_COLUMNS`)."""
+    return [c for c in table.columns if c.name not in EXCLUDED_COLUMNS]
+
+
 def arrow_schema(table: Table) -> pa.Schema:
-    return pa.schema([pa.field(c.name, arrow_type(c)) for c in table.columns])
+    return pa.schema([pa.field(c.name, arrow_type(c)) for c in snapshot_columns(table)])
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,7 @@ def _select(table: Table, *, sqlite: bool, approved_only: bool = False) -> str:
     order = ", ".join(c.name for c in table.primary_key.columns)
     # SQLite types are per value: read dates as text so the driver never guesses from the first rows.
     names = [f"CAST({c.name} AS TEXT) AS {c.name}" if sqlite and isinstance(c.type, Date | DateTime) else c.name
-             for c in table.columns]
+             for c in snapshot_columns(table)]
     if not approved_only:
         return f"SELECT {', '.join(names)} FROM {table.name} ORDER BY {order}"
     names = ["LAG(id) OVER (PARTITION BY key_hash ORDER BY id) AS revision_of" if n == "revision_of" else n
@@ -114,37 +123,47 @@ def pending_tables(engine: Engine) -> set[str]:
     return {RECORD_TABLES[k].name for k in kinds if k in RECORD_TABLES}
 
 
-def _read_postgres(engine: Engine, tables: dict[str, Table], filtered: set[str]) -> dict[str, pa.Table]:
+def _read_postgres(engine: Engine, tables: dict[str, Table], filtered: set[str]) -> Iterator[tuple[str, pa.Table]]:
+    """Each table in turn, all from one read-only transaction."""
     import adbc_driver_postgresql.dbapi as driver
 
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    out: dict[str, pa.Table] = {}
     with driver.connect(url) as conn, conn.cursor() as cur:
         # The DBAPI connection is not in autocommit: every read below shares one transaction and one view.
         cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         for name, table in tables.items():
             cur.execute(_select(table, sqlite=False, approved_only=name in filtered))
-            out[name] = _conform(cur.fetch_arrow_table(), arrow_schema(table))
+            yield name, _conform(cur.fetch_arrow_table(), arrow_schema(table))
         conn.rollback()
-    return out
 
 
-def _read_sqlite(database: str, tables: dict[str, Table], filtered: set[str]) -> dict[str, pa.Table]:
-    """Read in a child process: the ADBC driver bundles its own SQLite, and two SQLite libraries in one
-    process break each other's POSIX locks (sqlite.org/howtocorrupt.html, section 2.2.1)."""
+def _read_sqlite(database: str, tables: dict[str, Table], filtered: set[str]) -> Iterator[tuple[str, pa.Table]]:
+    """Each table in turn, read in a child process: the ADBC driver bundles its own SQLite, and two SQLite
+    libraries in one process break each other's POSIX locks (sqlite.org/howtocorrupt.html, section 2.2.1).
+
+    The child names each table on its standard output as soon as the table's Arrow file is complete, so
+    this process encodes one table while the child reads the next, and holds one table at a time."""
     with tempfile.TemporaryDirectory(prefix="pade-snap-") as tmp:
         names = [f"{name}{APPROVED_SUFFIX}" if name in filtered else name for name in tables]
-        subprocess.run([sys.executable, "-m", "pade.indicators.sqlite_export", database, tmp, *names],
-                       check=True, capture_output=True, timeout=3600)
-        out = {}
-        for name, table in tables.items():
-            with pa.memory_map(str(Path(tmp) / f"{name}.arrow")) as source:
-                out[name] = _conform(pa.ipc.open_file(source).read_all(), arrow_schema(table))
-        return out
+        errors = Path(tmp) / "stderr.txt"
+        with errors.open("w") as stderr, subprocess.Popen(
+                [sys.executable, "-m", "pade.indicators.sqlite_export", database, tmp, *names],
+                stdout=subprocess.PIPE, stderr=stderr, text=True) as child:
+            assert child.stdout is not None
+            for line in child.stdout:
+                name = line.strip()
+                path = Path(tmp) / f"{name}.arrow"
+                with pa.memory_map(str(path)) as source:
+                    data = _conform(pa.ipc.open_file(source).read_all(), arrow_schema(tables[name]))
+                path.unlink()
+                yield name, data
+            if child.wait(timeout=3600) != 0:
+                raise subprocess.CalledProcessError(child.returncode, child.args, stderr=errors.read_text())
 
 
 def export_sqlite(database: str, folder: Path, names: list[str]) -> None:
-    """Child-process side of :func:`_read_sqlite`: every table in one read transaction, as Arrow files.
+    """Child-process side of :func:`_read_sqlite`: every table in one read transaction, streamed into an
+    Arrow file per table; each table's name is printed when its file is complete.
 
     A name ending in ``:aprobadas`` is read with only the rows of approved batches.
     """
@@ -156,9 +175,12 @@ def export_sqlite(database: str, folder: Path, names: list[str]) -> None:
         for entry in names:
             name = entry.removesuffix(APPROVED_SUFFIX)
             cur.execute(_select(tables[name], sqlite=True, approved_only=entry != name))
-            data = cur.fetch_arrow_table()
-            with pa.OSFile(str(folder / f"{name}.arrow"), "wb") as sink, pa.ipc.new_file(sink, data.schema) as w:
-                w.write_table(data)
+            reader = cur.fetch_record_batch()
+            with pa.OSFile(str(folder / f"{name}.arrow"), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as w:
+                for batch in reader:
+                    w.write_batch(batch)
+            sys.stdout.write(f"{name}\n")
+            sys.stdout.flush()
         conn.rollback()
 
 
@@ -196,7 +218,10 @@ def _parquet(table: pa.Table) -> bytes:
 
 
 def take_snapshot(engine: Engine, root: Path, *, progress: Progress | None = None) -> Snapshot:
-    """Write (or reuse) the snapshot of the store behind ``engine`` under ``root``."""
+    """Write (or reuse) the snapshot of the store behind ``engine`` under ``root``.
+
+    Tables are read, encoded and written one at a time (memory holds one table), into a temporary folder
+    that becomes ``root/<hash>`` once the content hash is known, or is dropped if that snapshot exists."""
     report = progress or (lambda stage, done, total: None)
     tables = snapshot_tables()
     report("leer", 0, 1)
@@ -205,29 +230,33 @@ def take_snapshot(engine: Engine, root: Path, *, progress: Progress | None = Non
         data = _read_sqlite(engine.url.database or ":memory:", tables, filtered)
     else:
         data = _read_postgres(engine, tables, filtered)
-    report("leer", 1, 1)
-    data[REF_CIIU] = _ciiu_table()
-    encoded = {name: _parquet(tbl) for name, tbl in data.items()}
-    digests = {name: hashlib.sha256(blob).hexdigest() for name, blob in encoded.items()}
-    content_hash = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
-    target = root / content_hash[:16]
-    if (target / MANIFEST).exists():
-        log.info("snapshot reused hash=%s", content_hash[:12])
-        return load_snapshot(target)
-    tmp = root / f".tmp-{content_hash[:16]}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    entries: dict[str, dict[str, Any]] = {}
-    for i, (name, tbl) in enumerate(data.items(), start=1):
-        (tmp / f"{name}.parquet").write_bytes(encoded[name])
-        entries[name] = {"rows": tbl.num_rows, "sha256": digests[name], "file": f"{name}.parquet"}
-        report("escribir", i, len(data))
-    manifest = {"content_hash": content_hash, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "source": make_url(str(engine.url)).render_as_string(hide_password=True), "tables": entries,
-                "format": "parquet", "description": t("Snapshot of the PADE system of record")}
-    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)  # atomic: a snapshot folder with a manifest is always complete
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=root))
+    try:
+        entries: dict[str, dict[str, Any]] = {}
+        total = len(tables) + 1
+        report("leer", 1, 1)
+        for name, tbl in itertools.chain(data, [(REF_CIIU, _ciiu_table())]):
+            blob = _parquet(tbl)
+            (tmp / f"{name}.parquet").write_bytes(blob)
+            entries[name] = {"rows": tbl.num_rows, "sha256": hashlib.sha256(blob).hexdigest(),
+                             "file": f"{name}.parquet"}
+            del blob, tbl
+            report("escribir", len(entries), total)
+        digests = {name: e["sha256"] for name, e in entries.items()}
+        content_hash = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
+        target = root / content_hash[:16]
+        if (target / MANIFEST).exists():
+            log.info("snapshot reused hash=%s", content_hash[:12])
+            return load_snapshot(target)
+        manifest = {"content_hash": content_hash, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "source": make_url(str(engine.url)).render_as_string(hide_password=True), "tables": entries,
+                    "format": "parquet", "description": t("Snapshot of the PADE system of record")}
+        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+        shutil.rmtree(target, ignore_errors=True)
+        tmp.rename(target)  # atomic: a snapshot folder with a manifest is always complete
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     log.info("snapshot written hash=%s tables=%s", content_hash[:12], len(entries))
     return load_snapshot(target)
 

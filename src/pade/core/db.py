@@ -86,7 +86,7 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "heads") -> None:
+def migrate(engine: Engine, revision: str = "head") -> None:
     """Create or upgrade the schema to ``revision``.
 
     Raises:

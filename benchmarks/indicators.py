@@ -28,6 +28,22 @@ Usage:
         [--skip-pandas]
 
 Not a test: nothing here asserts a time.
+
+Last measured (2026-12-07, 2,500,000 firms, ``--repeat 2``, the 2 cores shared with other work, load
+average about 2; the lead's quiet run before these changes took 6.9 s for hand SQL, so absolute times here
+are about twice a quiet machine's; the ratios come from the same run):
+
+* engine 16.6 s wall / 23.8 s CPU; hand SQL 15.3 s / 18.3 s -> 1.08x (CPU 1.30x), goal 1.5x: met
+  (before: 2.32x, CPU 1.91x, in a run at load 5-10). Bound: DuckDB execution (about as much work as the
+  hand-written SQL: the stacking group-by per subject and year, the company-version join and its
+  per-subject-year pick, the Parquet scans) plus about 3 s of CPU in Python (Ibis expression building
+  0.6 s, SQL compilation 1.1 s, pandas roll-up and formula 1.4 s).
+* full compute < 5 s: not met (16.6 s here; even the hand SQL takes 15.3 s on this shared machine).
+* pandas 94.1 s -> 5.7x faster (CPU 4.0x), goal 10x: not met.
+* snapshot 39.7 s wall / 42.3 s CPU (before: 159.6 s / 59.3 s at load 5-10), goal 20 s: not met; bound:
+  reading SQLite through ADBC in one child process (one read transaction, so one table after another),
+  dates parsed from text, zstd encoding.
+* peak memory: snapshot 1,005 MB + export child 212 MB (before: 3,220 MB + 1,430 MB), engine 721 MB: met.
 """
 
 from __future__ import annotations

@@ -62,3 +62,17 @@ def test_indicator_csv_downloads(live_server: str, page: Any) -> None:
     assert download.suggested_filename == "oe1-01.csv"
     text = Path(download.path()).read_text(encoding="utf-8")
     assert text.startswith("anio,desagregacion,departamento,")
+
+
+def test_model_figure_text_stays_inside_its_boxes(live_server: str, phone_page: Any) -> None:
+    """Measured in the browser with the real font: no label of the figure spills out of its box."""
+    phone_page.goto(live_server + "/")
+    spills = phone_page.evaluate(
+        """() => [...document.querySelectorAll('svg.model-figure g')].flatMap(g => {
+              const r = g.querySelector('rect').getBBox();
+              return [...g.querySelectorAll('text')].map(t => t.getBBox())
+                .filter(b => b.x < r.x || b.x + b.width > r.x + r.width)
+                .map(b => ({text: b.width, box: r.width}));
+           })"""
+    )
+    assert spills == []

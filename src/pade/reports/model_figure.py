@@ -30,6 +30,13 @@ class Box:
     height: float
     lines: tuple[str, ...]
     ident: str
+    font_size: float = 10.5
+
+    @staticmethod
+    def fitting_size(width: float, lines: tuple[str, ...], nominal: float) -> float:
+        """``nominal``, or smaller so that the longest line (bold, ~0.64 em a character) fits ``width``."""
+        longest = max((len(line) for line in lines), default=1)
+        return round(min(nominal, 0.9 * width / (0.64 * longest)), 1)
 
     @property
     def text_x(self) -> float:
@@ -60,9 +67,10 @@ def model_figure(p: Programa) -> ModelFigure:
     n = max(len(p.ejes), 1)
     column_width = (inner - GAP * (n - 1)) / n
     chars = max(8, int(column_width / 6.0))  # about 6 units per character at 10.5 px
-    axes = tuple(Box(MARGIN + i * (column_width + GAP), COLUMN_TOP, column_width, COLUMN_HEIGHT,
-                     tuple(textwrap.wrap(e.nombre, width=chars, break_long_words=False)), e.id)
-                 for i, e in enumerate(p.ejes))
+    wrapped = [tuple(textwrap.wrap(e.nombre, width=chars, break_long_words=False)) for e in p.ejes]
+    axes = tuple(Box(MARGIN + i * (column_width + GAP), COLUMN_TOP, column_width, COLUMN_HEIGHT, lines, e.id,
+                     Box.fitting_size(column_width, lines, 10.5))
+                 for i, (e, lines) in enumerate(zip(p.ejes, wrapped, strict=True)))
     base_top = COLUMN_TOP + COLUMN_HEIGHT + 30
     catalysts = tuple(Box(MARGIN, base_top + i * (COURSE_HEIGHT + 4), inner, COURSE_HEIGHT, (c.nombre,), c.id)
                       for i, c in enumerate(p.catalizadores))

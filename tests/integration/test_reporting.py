@@ -293,3 +293,12 @@ def test_concurrent_review_conflicts(store: Engine, settings: Settings) -> None:
         service.reject_value(s, REVISOR, vid, comment="Falta el oficio")
     with pytest.raises(Conflict):
         service.approve_value(store, REVISOR2, vid, today=TODAY)
+
+
+def test_two_first_submissions_at_the_same_moment_conflict(store: Engine, settings: Settings,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both read "no revision yet" before either wrote: the unique index decides, and the loser gets a 409."""
+    submit(store, settings)
+    monkeypatch.setattr(service, "_latest", lambda *args, **kwargs: None)  # the second read before the first wrote
+    with pytest.raises(Conflict, match="al mismo tiempo"):
+        submit(store, settings)

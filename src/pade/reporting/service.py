@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pade.auth.roles import Actor, Permission, Role, allowed, require
@@ -155,7 +156,12 @@ def submit_value(session: Session, actor: Actor, data: ValueSubmission, *, evide
         estado=PENDIENTE, submitted_by=actor.audit_name, submitted_by_user_id=actor.user_id,
         submitted_at=datetime.now(UTC))
     session.add(value)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as e:  # the same revision was submitted at the same moment (unique index)
+        raise Conflict(t("another revision of this value (variable {variable}, entity {entity}, year {year}) was "
+                         "submitted at the same moment; reload the page to see it before submitting again.",
+                         variable=variable.codigo, entity=data.entidad, year=periodo)) from e
     _audit(session, actor, "reported_value.submit", value)
     log.info("reported value submitted id=%s variable=%s entidad=%s periodo=%s revision=%s", value.id,
              value.variable, value.entidad, value.periodo, value.revision)

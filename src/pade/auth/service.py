@@ -255,7 +255,6 @@ def authenticate(session: Session, username: str, password: str, client_key: str
     now = _now()
     user_key = _sha256(f"{client_key}|{name}")
     address_key = _sha256(f"{client_key}|*")
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
     _check_rate(session, [(user_key, MAX_FAILS_PER_USERNAME), (address_key, MAX_FAILS_PER_ADDRESS)], now)
     user = session.scalar(select(AppUser).where(AppUser.username == name)) if name else None
     try:
@@ -263,6 +262,8 @@ def authenticate(session: Session, username: str, password: str, client_key: str
         ok = user is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
+    # The first write comes after the (slow) argon2 check: SQLite's write lock is never held across it.
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
     if not ok or user is None:
         session.add_all([LoginAttempt(key=user_key, at=now, ok=False), LoginAttempt(key=address_key, at=now, ok=False)])
         session.commit()

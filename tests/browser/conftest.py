@@ -188,3 +188,25 @@ def assert_accessible(pg: Any) -> None:
         indent=1,
         ensure_ascii=False,
     )
+
+
+def compute_from_page(pg: Any, *, force: bool = False) -> str:
+    """On ``/admin/calculo`` (signed in as admin): start a compute and wait until a NEW run is listed.
+
+    The live server is shared by the tests of a worker, so the page may already show an earlier
+    run's "Terminado": waiting for that text alone would return before this compute ends.
+    Returns the new run's id.
+    """
+    from playwright.sync_api import expect
+
+    first_cell = pg.locator("#tabla-corridas tbody tr:first-child td:first-child")
+    previous = first_cell.text_content() if first_cell.count() else None
+    if force:
+        pg.check("input[name=force]")
+    pg.click("#iniciar-calculo")
+    if previous is not None:
+        expect(first_cell).not_to_have_text(previous, timeout=300_000)
+    else:
+        expect(first_cell).to_be_visible(timeout=300_000)
+    expect(pg.locator("#estado-calculo")).to_contain_text("Terminado", timeout=60_000)
+    return str(first_cell.text_content()).strip()

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from stdnum.pe import ruc as stdnum_ruc
 
-from tests.browser.conftest import LiveStore, assert_accessible
+from tests.browser.conftest import LiveStore, assert_accessible, compute_from_page
 
 PASSWORD = "clave-navegador-imp-1"
 PRODUCE_OFFICER = "oficial-imp-produce"
@@ -116,10 +116,8 @@ def test_admin_computes_from_the_page(accounts: None, live_server: str, page: An
     page.click("text=Cálculo")
     page.wait_for_url(f"{live_server}/admin/calculo")
     assert_accessible(page)
-    page.check("input[name=force]")
-    page.click("#iniciar-calculo")
-    page.wait_for_selector("#progreso progress")
-    page.wait_for_selector("text=Terminado: la corrida", timeout=240_000)
+    run_id = compute_from_page(page, force=True)
+    assert f"la corrida {run_id}" in page.inner_text("#estado-calculo")
     assert page.locator("#tabla-corridas tbody tr").count() >= 2
     assert_accessible(page)
     shot(page, "compute-runs-lineage")

@@ -46,7 +46,8 @@ def test_filters_work_without_javascript_and_with_htmx(live_server: str, page: A
     page.goto(live_server + "/indicadores")
     every = page.locator("li.indicator-card").count()
     page.select_option("#f-objetivo", "OE2")
-    page.wait_for_function(f"document.querySelectorAll('li.indicator-card h3 a').length < {every}")
+    # a function, not a bare expression: Playwright evals bare strings, which the CSP forbids
+    page.wait_for_function(f"() => document.querySelectorAll('li.indicator-card h3 a').length < {every}")
     codes = page.locator("li.indicator-card .code").all_inner_texts()
     assert codes and all(c.startswith("OE2-") for c in codes)
     assert "objetivo=OE2" in page.url  # htmx pushed the filtered address: it can be shared and reloaded

@@ -32,6 +32,7 @@ from pade.core import audit
 from pade.core.errors import Conflict, InvalidDefinition, NotFound, PadeError, Unauthenticated
 from pade.core.i18n import t
 from pade.registry.models import Entity
+from pade.registry.service import entity_codes
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def _check_entity(session: Session, role: Role, entity_code: str | None) -> str 
             raise InvalidDefinition(t("An officer (role oficial) belongs to one entity: give its code "
                                       "(e.g. --entidad PRODUCE)."))
         if session.get(Entity, code) is None:
-            known = list(session.scalars(select(Entity.siglas).order_by(Entity.siglas)))
+            known = entity_codes(session)
             raise InvalidDefinition(t("Entity {code} is not in the registry. Known entities: {known}. "
                                       "Load the programme first (pade programme load) if the list is empty.",
                                       code=code, known=", ".join(known) or "-"))

@@ -56,6 +56,11 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
 
 # -- entities -------------------------------------------------------------------
 
+def entity_codes(session: Session) -> list[str]:
+    """The codes (siglas) of the entities in the registry, sorted."""
+    return list(session.scalars(select(Entity.siglas).order_by(Entity.siglas)))
+
+
 def sync_entities(session: Session, programme: Programa) -> int:
     """Upsert ``entity`` and ``entity_unit`` rows from ``programme.entidades``.
 

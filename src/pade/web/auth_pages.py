@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
 from pade.auth.roles import Actor, Permission, Role
 from pade.auth.service import (
@@ -23,7 +22,7 @@ from pade.auth.service import (
     set_password,
 )
 from pade.core.errors import Conflict, InvalidDefinition, NotFound, Unauthenticated
-from pade.registry.models import Entity
+from pade.registry.service import entity_codes
 from pade.web.backoffice_nav import entries_for
 from pade.web.deps import SessionDep, TxSessionDep, WriteGate
 from pade.web.security import (
@@ -104,7 +103,7 @@ def admin_home(request: Request, actor: BackofficeDep) -> HTMLResponse:
 def _users_page(request: Request, session: SessionDep, actor: Actor, *, error: str | None = None,
                 notice: str | None = None, status_code: int = 200) -> HTMLResponse:
     users = list_users(session, actor=actor)
-    entities = list(session.scalars(select(Entity.siglas).order_by(Entity.siglas)))
+    entities = entity_codes(session)
     return _templates(request).TemplateResponse(
         request, "admin/users.html",
         {"actor": actor, "users": users, "roles": list(Role), "entities": entities, "error": error,

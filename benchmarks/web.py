@@ -13,6 +13,9 @@ would share the same 2 cores). Scenarios, each ``--duration`` seconds after ``--
 
 Before a page scenario each page is requested 4 times in a row, so both workers have built their
 cached published view, charts and tables (built once per run and process) before the clock starts;
+* ``envio``: 50 clients, each posting complete self-diagnoses, one request each
+  (``POST /api/v1/diagnostics/submissions``: RUC, every answer, consent); a 201 is an acknowledged
+  submission. The issue's submissions/s goal is read on this scenario (decision 0017);
 * ``autodiagnostico``: 50 clients, each repeating the phone flow through the JSON API: start
   (``POST /api/v1/diagnostics/assessments`` with a RUC of the registry), save every answer
   (``PUT .../answers``), submit (``POST .../submit``). Afterwards every acknowledged submission (a 200
@@ -20,14 +23,15 @@ cached published view, charts and tables (built once per run and process) before
   score row.
 
 Goals (issue 6): p95 under 100 ms for the two pages; at least 300 submissions/s on 2 cores with no error.
-A "submission" is counted both ways: as complete flows (3 requests) and as API requests per second.
+For ``envio`` a request is a submission; for ``autodiagnostico`` a submission is a complete flow (3 requests),
+and both flows/s and requests/s are printed.
 
 The machine is shared: the load average is printed before each scenario, and the figures are a floor.
 ``--profile`` runs py-spy (if installed) or pyinstrument over one single-worker server for one scenario.
 
 Usage:
     .venv/bin/python benchmarks/web.py [--firms 200000 | --national] [--workdir DIR] [--workers 2,1]
-        [--duration 15] [--warmup 3] [--only lista,pagina,autodiagnostico]
+        [--duration 15] [--warmup 3] [--only lista,pagina,envio,autodiagnostico]
 
 Not a test: nothing here asserts a time.
 """
@@ -55,6 +59,7 @@ DIAG_CLIENTS = 50
 GOAL_P95_MS = 100.0
 GOAL_SUBMISSIONS_PER_S = 300.0
 QUESTIONNAIRE = "madurez_digital"
+SUBMISSIONS = ("envio", "autodiagnostico")  # one request per self-diagnosis; the phone flow (3 requests)
 
 
 # -- the store -----------------------------------------------------------------------------------
@@ -241,6 +246,23 @@ async def _diagnoses(conn: Conn, tally: Tally, rucs: list[str], answers: list[di
             conn.reader = conn.writer = None
 
 
+async def _complete(conn: Conn, tally: Tally, rucs: list[str], answers: list[dict[str, Any]], stop: float) -> None:
+    """One request per self-diagnosis: the whole questionnaire posted at once (``POST .../submissions``)."""
+    while time.perf_counter() < stop:
+        started = time.perf_counter()
+        try:
+            status, data = await conn.request("POST", "/api/v1/diagnostics/submissions", {
+                "ruc": random.choice(rucs), "cuestionario": QUESTIONNAIRE, "respuestas": random.choice(answers),
+                "consentimiento": True})
+            tally.add("envio", started, status == 201, f"envio {status}")
+            if status == 201:
+                tally.acknowledged.append(json.loads(data)["id"])
+                tally.flows += tally.counting
+        except (OSError, ConnectionError, asyncio.IncompleteReadError) as e:
+            tally.add("envio", started, False, f"envio {type(e).__name__}")
+            conn.reader = conn.writer = None
+
+
 async def _load(args: argparse.Namespace) -> dict[str, Any]:
     spec = json.loads(Path(args.path).read_text())
     tally = Tally()
@@ -252,8 +274,9 @@ async def _load(args: argparse.Namespace) -> dict[str, Any]:
     loop_start = time.perf_counter()
     stop = loop_start + args.warmup + args.duration
     conns = [Conn(args.port) for _ in range(spec["clients"])]
-    if spec["scenario"] == "autodiagnostico":
-        tasks = [_diagnoses(c, tally, spec["rucs"], spec["answers"], stop) for c in conns]
+    if spec["scenario"] in SUBMISSIONS:
+        flow = _diagnoses if spec["scenario"] == "autodiagnostico" else _complete
+        tasks = [flow(c, tally, spec["rucs"], spec["answers"], stop) for c in conns]
     else:
         tasks = [_pages(c, tally, spec["paths"], spec["scenario"], stop) for c in conns]
 
@@ -319,7 +342,7 @@ def scenario_inputs(work: Path, name: str) -> dict[str, Any]:
     answers = table_to_answers(q, random_answers(q, 400, seed=11, na_rate=0.0))
     with sqlite3.connect(f"file:{work / 'store' / 'pade.db'}?mode=ro", uri=True) as conn:
         rucs = [r[0] for r in conn.execute("select ruc from company where ruc like '20%' order by random() limit 5000")]
-    return {"scenario": name, "clients": DIAG_CLIENTS, "rucs": rucs, "answers": answers}
+    return {"scenario": name, "clients": DIAG_CLIENTS, "rucs": rucs, "answers": answers}  # envio, autodiagnostico
 
 
 def run_scenario(work: Path, port: int, spec: dict[str, Any], *, duration_s: float, warmup_s: float,
@@ -378,17 +401,17 @@ def print_table(rows: list[tuple[int, str, dict[str, Any]]]) -> None:
     print(f"{'workers':>7} {'scenario':<16} {'clients':>7} {'req/s':>8} {'flows/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
           f"{'errors':>6} {'vs health':>9} {'load':>5} {'cpu ms':>6}  goal")
     for workers, name, s in rows:
-        clients = DIAG_CLIENTS if name == "autodiagnostico" else PAGE_CLIENTS
+        clients = DIAG_CLIENTS if name in SUBMISSIONS else PAGE_CLIENTS
         if name in ("lista", "pagina"):
             goal = f"p95 < {GOAL_P95_MS:.0f} ms: {'met' if s['p95'] < GOAL_P95_MS else 'NOT met'}"
-        elif name == "autodiagnostico":
+        elif name in SUBMISSIONS:
             met = s["flows_per_s"] >= GOAL_SUBMISSIONS_PER_S and s["errors"] == 0
             goal = (f">= {GOAL_SUBMISSIONS_PER_S:.0f} submissions/s, 0 errors: {'met' if met else 'NOT met'}"
                     f" (requests/s {'>=' if s['rps'] >= GOAL_SUBMISSIONS_PER_S else '<'} 300)")
         else:
             goal = "baseline (framework floor)"
         ratio = f"{health[workers] / s['rps']:.1f}x" if workers in health and s["rps"] else "-"
-        flows = f"{s['flows_per_s']:.1f}" if name == "autodiagnostico" else "-"
+        flows = f"{s['flows_per_s']:.1f}" if name in SUBMISSIONS else "-"
         print(f"{workers:>7} {name:<16} {clients:>7} {s['rps']:>8.1f} {flows:>8} {s['p50']:>8.1f} {s['p95']:>8.1f} "
               f"{s['errors']:>6} {ratio:>9} {s['load_before']:>5.1f} {s['server_cpu_ms_per_request']:>6.2f}  {goal}")
     print("\n'vs health': how many times fewer requests/s than GET /api/v1/health on the same server.")
@@ -396,7 +419,7 @@ def print_table(rows: list[tuple[int, str, dict[str, Any]]]) -> None:
     print("'cpu ms': server CPU time (all workers) per request during the measured seconds: steadier than req/s "
           "on a shared machine.")
     for workers, name, s in rows:
-        if name == "autodiagnostico":
+        if name in SUBMISSIONS:
             steps = ", ".join(f"{k} p50 {a:.1f} / p95 {b:.1f} ms" for k, (a, b) in s["steps"].items())
             print(f"  {workers} worker(s), steps: {steps}")
         if s["error_kinds"]:
@@ -412,8 +435,8 @@ def main() -> None:
     parser.add_argument("--workers", default="2,1", help="uvicorn worker counts to measure, e.g. 2,1")
     parser.add_argument("--duration", type=float, default=15.0, help="measured seconds per scenario")
     parser.add_argument("--warmup", type=float, default=3.0)
-    parser.add_argument("--only", default="health,lista,pagina,autodiagnostico")
-    parser.add_argument("--profile", choices=("lista", "pagina", "autodiagnostico"),
+    parser.add_argument("--only", default="health,lista,pagina,envio,autodiagnostico")
+    parser.add_argument("--profile", choices=("lista", "pagina", *SUBMISSIONS),
                         help="record the single-worker server with py-spy during this scenario")
     parser.add_argument("--child", choices=("load",), help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
@@ -447,7 +470,7 @@ def main() -> None:
                 rows.append((workers, name, s))
                 print(f"  {workers} worker(s) {name}: {s['rps']:.1f} req/s, p95 {s['p95']:.1f} ms, "
                       f"{s['errors']} errors", flush=True)
-                if name == "autodiagnostico":
+                if name in SUBMISSIONS:
                     found, acked = verify_durability(work, r["acknowledged"])
                     print(f"  durability: {found:,} of {acked:,} acknowledged submissions are in the database "
                           f"as 'enviada' with a score{'' if found == acked else ' — MISSING ONES'}", flush=True)

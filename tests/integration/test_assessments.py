@@ -188,3 +188,107 @@ def test_http_flow_on_a_phone(sqlite_settings: Settings) -> None:
         result = c.get(f"/api/v1/diagnostics/assessments/{link}/result").json()
         assert result["pares"]["group_size"] == 1 and result["cambio"] is None
         assert c.get("/api/v1/diagnostics/assessments/no-existe").status_code == 404
+
+
+def draft(engine: Engine, company: str, vector: str) -> str:
+    with transaction(session_factory(engine)) as s:
+        a = svc.start(s, ruc=company, questionnaire="madurez_digital")
+        svc.save(s, a.id, vectors()[vector]["respuestas"])
+        return a.id
+
+
+def complete(company: str, vector: str, **declared: Any) -> svc.Submission:
+    return svc.Submission(new=svc.NewAssessment(ruc=company, questionnaire="madurez_digital",
+                                                answers=vectors()[vector]["respuestas"], consent=True,
+                                                respondent="app", **declared))
+
+
+def test_submit_many_commits_a_group_and_keeps_each_submissions_own_outcome(store: Engine) -> None:
+    """One group: drafts and complete self-diagnoses together, one import batch; an invalid, a closed and
+    an unknown submission fail alone; the same company twice the same day lands as a revision."""
+    ok = draft(store, ruc(20), "todo_maximo")
+    closed = take(store, ruc(21), "todo_minimo", DAY)
+    incomplete = draft(store, ruc(22), "todo_maximo")
+    with transaction(session_factory(store)) as s:
+        svc.save(s, incomplete, {"dp2": None})
+    with store.connect() as conn:
+        batches_before = conn.execute(text("SELECT count(*) FROM import_batch")).scalar_one()
+    outcomes = svc.submit_many(store, [
+        svc.Submission(ok, consent=False),
+        svc.Submission(closed),
+        svc.Submission("no-existe"),
+        complete(ruc(23), "borde_40_en", departamento="08", tamano="micro"),
+        svc.Submission(incomplete),
+        complete(ruc(23), "todo_maximo"),  # the same company, questionnaire and day: the next transaction
+        complete(ruc(24), "todo_maximo", departamento="99"),
+    ], today=DAY)
+    assert [type(o).__name__ for o in outcomes] == ["Submitted", "AssessmentClosed", "NotFound", "Submitted",
+                                                    "InvalidAnswers", "Submitted", "InvalidCompanyData"]
+    assert "99" in str(outcomes[6])
+    landed = [o for o in outcomes if isinstance(o, svc.Submitted)]
+    assert landed[0].assessment_id == ok and landed[0].result.level == "experto"
+    table = RECORD_TABLES["diagnostico"]
+    with store.connect() as conn:
+        batches = conn.execute(text("SELECT rows_loaded FROM import_batch ORDER BY id")).scalars().all()
+        rows = conn.execute(select(table.c.ruc, table.c.nivel, table.c.revision_of, table.c.id)
+                            .where(table.c.ruc.in_([ruc(20), ruc(23)])).order_by(table.c.id)).all()
+        stored = {r.id: r for r in conn.execute(text(
+            "SELECT id, status, consent, company FROM assessment WHERE id IN (:a, :b, :c)"),
+            {"a": ok, "b": landed[1].assessment_id, "c": landed[2].assessment_id})}
+        scores = conn.execute(text("SELECT count(*) FROM assessment_score")).scalar_one()
+        audited = conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'diagnostics.submit'")).scalar_one()
+    assert batches[batches_before:] == [2, 1]  # one batch per transaction: {ok, ruc 23}, then ruc 23 again
+    assert [(r.ruc, r.nivel) for r in rows] == [(ruc(20), "experto"), (ruc(23), "intermedio"),
+                                                (ruc(23), "experto")]
+    assert rows[2].revision_of == rows[1].id
+    assert {r.status for r in stored.values()} == {"enviada"}
+    assert not stored[ok].consent and stored[landed[1].assessment_id].consent  # consent set at the close
+    company = stored[landed[1].assessment_id].company
+    company = company if isinstance(company, dict) else __import__("json").loads(company)
+    assert company["departamento"] == "08" and company["tamano"] == "micro" and company["fecha"] == DAY.isoformat()
+    assert scores == 1 + 3 and audited == 1 + 3  # the earlier `take` and the three landed here
+    with session_factory(store)() as s:
+        assert svc.get(s, incomplete).status == "borrador"  # a refused submission leaves its draft
+
+
+def test_http_complete_submission_in_one_request_and_concurrent_ones_share_commits(
+        sqlite_settings: Settings) -> None:
+    import asyncio
+
+    import httpx
+
+    from pade.core.db import make_engine, migrate
+
+    engine = make_engine(sqlite_settings)
+    migrate(engine)
+    with transaction(session_factory(engine)) as s:
+        store_programme(s, load_programme(), actor="prueba")
+    answers = vectors()["todo_maximo"]["respuestas"]
+    app = create_app(sqlite_settings)
+    url = "/api/v1/diagnostics/submissions"
+
+    async def many() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pade") as c:
+            return list(await asyncio.gather(*[
+                c.post(url, json={"ruc": ruc(100 + n), "cuestionario": "madurez_digital", "respuestas": answers,
+                                  "consentimiento": n % 2 == 0}) for n in range(30)]))
+
+    answered = asyncio.run(many())
+    assert [r.status_code for r in answered] == [201] * 30
+    ids = [r.json()["id"] for r in answered]
+    assert all(r.json()["puntaje"]["level"] == "experto" for r in answered)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM assessment WHERE status = 'enviada'")).scalar_one()
+        consented = conn.execute(text("SELECT count(*) FROM assessment WHERE consent")).scalar_one()
+        batches = conn.execute(text("SELECT count(*) FROM import_batch WHERE source = 'autodiagnostico'")).scalar_one()
+    assert stored == 30 and consented == 15
+    assert batches < 30  # submissions waiting together were written in one transaction
+    with TestClient(app) as c:
+        result = c.get(f"/api/v1/diagnostics/assessments/{ids[0]}/result").json()
+        assert result["puntaje"]["level"] == "experto" and result["pares"]["group_size"] == 30
+        bad = c.post(url, json={"ruc": ruc(5), "cuestionario": "madurez_digital", "respuestas": {"dp2": "x"},
+                                "consentimiento": False})
+        assert bad.status_code == 422 and "dp2" in bad.json()["detail"]
+        unknown = c.post(url, json={"ruc": ruc(5), "cuestionario": "no_existe", "respuestas": answers,
+                                    "consentimiento": False})
+        assert unknown.status_code == 404

@@ -48,7 +48,17 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry (in the caller's transaction)."""
-    entry = AuditEntry(
+    entry = make_entry(actor=actor, action=action, object_type=object_type, object_id=object_id, payload=payload,
+                       details=details)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def make_entry(*, actor: str, action: str, object_type: str, object_id: str, payload: Any,
+               details: dict[str, Any] | None = None) -> AuditEntry:
+    """An entry to add to a session, for callers that append many at once (no flush per entry)."""
+    return AuditEntry(
         at=datetime.now(UTC),
         actor=actor,
         action=action,
@@ -57,9 +67,6 @@ def record(
         payload_hash=payload_hash(payload),
         details=details or {},
     )
-    session.add(entry)
-    session.flush()
-    return entry
 
 
 def entries(session: Session, *, object_type: str | None = None, limit: int = 100) -> list[AuditEntry]:

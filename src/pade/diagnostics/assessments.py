@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.orm import Session
 
 from pade.core import audit
@@ -147,6 +147,26 @@ def public_company(session: Session, ruc: str, on: date | None = None) -> Public
 COMPANY_NAME_MAX = 200
 
 
+def _checked_declared(*, departamento: str | None, tamano: str | None, ciiu_section: str | None,
+                      problems: list[str] | None = None) -> dict[str, str | None]:
+    """The company attributes an owner declared (empty: use the registry's), once each is known to exist.
+
+    Raises:
+        InvalidCompanyData: an unknown department, size class or CIIU section, with ``problems`` before them.
+    """
+    problems = list(problems or [])
+    if departamento and departamento not in dict(reference.departments()):
+        problems.append(t("the department {value} does not exist; choose one from the list", value=departamento))
+    if tamano and tamano not in TAMANOS:
+        problems.append(t("the size {value} does not exist; choose one from the list", value=tamano))
+    if ciiu_section and ciiu_section not in reference.ciiu_sections():
+        problems.append(t("the economic activity {value} does not exist; choose one from the list",
+                          value=ciiu_section))
+    if problems:
+        raise InvalidCompanyData("; ".join(problems))
+    return {"departamento": departamento or None, "tamano": tamano or None, "ciiu_section": ciiu_section or None}
+
+
 def declare_company(session: Session, assessment_id: str, *, nombre: str | None, departamento: str | None,
                     tamano: str | None, ciiu_section: str | None) -> Assessment:
     """Store the company data the owner confirmed or completed on the draft ``assessment_id``.
@@ -161,75 +181,220 @@ def declare_company(session: Session, assessment_id: str, *, nombre: str | None,
     a = get(session, assessment_id)
     if a.status != "borrador":
         raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
-    problems: list[str] = []
-    if departamento and departamento not in dict(reference.departments()):
-        problems.append(t("the department {value} does not exist; choose one from the list", value=departamento))
-    if tamano and tamano not in TAMANOS:
-        problems.append(t("the size {value} does not exist; choose one from the list", value=tamano))
-    if ciiu_section and ciiu_section not in reference.ciiu_sections():
-        problems.append(t("the economic activity {value} does not exist; choose one from the list",
-                          value=ciiu_section))
     name = (nombre or "").strip()
-    if len(name) > COMPANY_NAME_MAX:
-        problems.append(t("the name is longer than {max} characters; shorten it", max=COMPANY_NAME_MAX))
-    if problems:
-        raise InvalidCompanyData("; ".join(problems))
-    a.company = {"nombre": name or None, "declarado": {"departamento": departamento or None,
-                                                       "tamano": tamano or None,
-                                                       "ciiu_section": ciiu_section or None}}
+    too_long = [t("the name is longer than {max} characters; shorten it", max=COMPANY_NAME_MAX)
+                ] if len(name) > COMPANY_NAME_MAX else []
+    declared = _checked_declared(departamento=departamento, tamano=tamano, ciiu_section=ciiu_section,
+                                 problems=too_long)
+    a.company = {"nombre": name or None, "declarado": declared}
     a.updated_at = _now()
     session.flush()
     return a
 
 
-def submit(engine: Engine, assessment_id: str, *, today: date | None = None) -> ScoreResult:
-    """Score the assessment, store the score and land its ``diagnostico`` record, in one transaction.
+# -- submitting ------------------------------------------------------------------------------
 
-    The assessment is closed (``enviada``) only if it is still a draft when the transaction writes
-    (a conditional update: two submits of the same link, even from two processes, close it once);
-    the record lands through :func:`pade.records.importer.import_in`, exactly as an import of that
-    one row would (batch, revision, audit), and the score row and the audit entry follow. Either all
-    of it is stored or none: a failed submit leaves a draft that can be submitted again.
+@dataclass(frozen=True)
+class NewAssessment:
+    """A complete self-diagnosis delivered in one request (an app that collected it offline, a partner
+    platform): it is created already submitted, without a draft (decision 0017)."""
+
+    ruc: str
+    questionnaire: str
+    answers: dict[str, Any]
+    consent: bool
+    respondent: str | None = None
+    departamento: str | None = None
+    tamano: str | None = None
+    ciiu_section: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What to submit: the draft ``assessment_id`` (optionally setting its consent answer), or ``new``."""
+
+    assessment_id: str | None = None
+    consent: bool | None = None
+    new: NewAssessment | None = None
+
+
+@dataclass(frozen=True)
+class Submitted:
+    assessment_id: str
+    result: ScoreResult
+
+
+Outcome = Submitted | PadeError
+
+
+@dataclass
+class _Ready:
+    """A submission scored and checked, waiting for its write."""
+
+    index: int
+    assessment_id: str
+    ruc: str
+    questionnaire: str
+    version: str
+    result: ScoreResult
+    company: dict[str, Any]  # the assessment's ``company`` once submitted
+    consent: bool | None
+    new: NewAssessment | None
+
+    @property
+    def record_key(self) -> tuple[str, str]:
+        return self.ruc, self.questionnaire  # with the day: the ``diagnostico`` key
+
+
+class _Quarantined(PadeError):
+    """A group's record landed in quarantine: the group is written again one submission at a time."""
+
+
+def submit(engine: Engine, assessment_id: str, *, today: date | None = None) -> ScoreResult:
+    """Submit one draft: :func:`submit_many` for one submission, raising its error.
 
     Raises:
         InvalidAnswers: every missing or invalid answer, with its question.
         AssessmentClosed: already submitted.
     """
+    outcome = submit_many(engine, [Submission(assessment_id)], today=today)[0]
+    if isinstance(outcome, PadeError):
+        raise outcome
+    return outcome.result
+
+
+def submit_many(engine: Engine, submissions: list[Submission], *, today: date | None = None) -> list[Outcome]:
+    """Score and store ``submissions`` with one commit: the outcome of each, in order (group commit).
+
+    For each submission: the score with the company's attributes of ``today`` (declared by the owner,
+    else the registry's), the assessment closed (``enviada``) or created submitted, the score row, the
+    ``diagnostico`` record landed through :func:`pade.records.importer.import_in` exactly as an import
+    would (one batch for the group: validation, revisions, audit), and an audit entry. One submission's
+    error (invalid answers, already submitted, an unknown link) is its outcome and does not touch the
+    others. Everything is read and scored before the write transaction starts, so on SQLite the write
+    lock is held only for the writes.
+
+    A draft is closed only if it is still a draft when the transaction writes (a conditional update:
+    two submits of one link, even from two processes, close it once). Submissions sharing a record key
+    (company, questionnaire, day) go to separate transactions, so the second is a revision of the first,
+    as two imports would make it. If a group's records do not all land (quarantine), or its transaction
+    fails, it is written again one submission at a time, so a failure is only its own submission's.
+    """
     day = today or date.today()
-    with Session(engine) as session, session.begin():
-        a = get(session, assessment_id)
+    outcomes: list[Outcome | None] = [None] * len(submissions)
+    with Session(engine) as session:
+        ready: list[_Ready] = []
+        for index, item in enumerate(submissions):
+            try:
+                ready.append(_prepare(session, index, item, day))
+            except PadeError as e:
+                outcomes[index] = e
+    for group in _groups(ready):
+        try:
+            _write(engine, group, day, outcomes)
+        except PadeError as e:
+            if len(group) == 1:
+                outcomes[group[0].index] = e
+                continue
+            for alone in group:
+                try:
+                    _write(engine, [alone], day, outcomes)
+                except PadeError as e1:
+                    outcomes[alone.index] = e1
+    assert all(o is not None for o in outcomes)
+    return [o for o in outcomes if o is not None]
+
+
+def _prepare(session: Session, index: int, item: Submission, day: date) -> _Ready:
+    if item.new is not None:
+        new = item.new
+        number = ruc_rules.validate(new.ruc)
+        q = load_questionnaire(new.questionnaire)
+        declared = _checked_declared(departamento=new.departamento, tamano=new.tamano,
+                                     ciiu_section=new.ciiu_section)
+        assessment_id, company_data = str(uuid.uuid4()), {"nombre": None, "declarado": declared}
+        answers = new.answers
+    else:
+        a = get(session, item.assessment_id or "")
         if a.status != "borrador":
             raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
         q = load_questionnaire(a.questionnaire, a.version)
-        declared = dict(a.company or {})
-        company = _context(session, a.ruc, day, declared=declared.get("declarado"))
-        result = score(q, a.answers, company, complete=True)
-        ruc, questionnaire, version = a.ruc, a.questionnaire, a.version
-        submitted_at = datetime.combine(day, _now().timetz())  # the day it counts for, at the current time
-        row = {"ruc": ruc, "cuestionario": questionnaire, "version": version, "fecha": day.isoformat(),
-               "puntaje": result.overall if result.overall is not None else 0.0, "nivel": result.level}
-        # The import validates before its first write: on SQLite the write lock is taken only after that.
-        report = import_in(session, record_kind("diagnostico"), raw_from_rows([row]), file_name=None,
+        number, assessment_id, company_data, answers = a.ruc, a.id, dict(a.company or {}), a.answers
+    company = _context(session, number, day, declared=company_data.get("declarado"))
+    result = score(q, answers, company, complete=True)
+    return _Ready(index, assessment_id, number, q.id, q.version, result,
+                  {**company_data, "ciiu_section": company.ciiu_section, "tamano": company.tamano,
+                   "departamento": company.departamento, "fecha": day.isoformat()},
+                  item.consent, item.new)
+
+
+def _groups(ready: list[_Ready]) -> list[list[_Ready]]:
+    """Split so that no two submissions of one group share a record key (each goes to the next group)."""
+    groups: list[list[_Ready]] = []
+    keys: list[set[tuple[str, str]]] = []
+    for r in ready:
+        slot = next((i for i, seen in enumerate(keys) if r.record_key not in seen), len(groups))
+        if slot == len(groups):
+            groups.append([])
+            keys.append(set())
+        groups[slot].append(r)
+        keys[slot].add(r.record_key)
+    return groups
+
+
+def _write(engine: Engine, group: list[_Ready], day: date, outcomes: list[Outcome | None]) -> None:
+    """One transaction for ``group``; sets the outcome of each submission once it has committed."""
+    now = _now()
+    submitted_at = datetime.combine(day, now.timetz())  # the day it counts for, at the current time
+    with Session(engine) as session, session.begin():
+        drafts = [r.assessment_id for r in group if r.new is None]
+        closed = set(session.scalars(
+            update(Assessment).where(Assessment.id.in_(drafts), Assessment.status == "borrador")
+            .values(status="enviada", submitted_at=submitted_at, updated_at=now)
+            .returning(Assessment.id).execution_options(synchronize_session=False))) if drafts else set()
+        landing = [r for r in group if r.new is not None or r.assessment_id in closed]
+        if not landing:
+            for r in group:
+                outcomes[r.index] = AssessmentClosed(
+                    t("This self-diagnosis was already submitted; start a new one to update it."))
+            return
+        news = [(r, r.new) for r in landing if r.new is not None]
+        if news:
+            session.execute(insert(Assessment), [
+                {"id": r.assessment_id, "ruc": r.ruc, "questionnaire": r.questionnaire, "version": r.version,
+                 "status": "enviada", "answers": new.answers, "consent": new.consent, "company": r.company,
+                 "created_at": now, "updated_at": now, "submitted_at": submitted_at} for r, new in news])
+            session.execute(insert(AnswerLog), [{"assessment_id": r.assessment_id, "respondent": new.respondent,
+                                                 "answers": new.answers, "saved_at": now} for r, new in news])
+        for r in landing:
+            if r.new is None:
+                values: dict[str, Any] = {"company": r.company}
+                if r.consent is not None:
+                    values["consent"] = r.consent
+                session.execute(update(Assessment).where(Assessment.id == r.assessment_id).values(**values)
+                                .execution_options(synchronize_session=False))
+        rows = [{"ruc": r.ruc, "cuestionario": r.questionnaire, "version": r.version, "fecha": day.isoformat(),
+                 "puntaje": r.result.overall if r.result.overall is not None else 0.0, "nivel": r.result.level}
+                for r in landing]
+        report = import_in(session, record_kind("diagnostico"), raw_from_rows(rows), file_name=None,
                            source="autodiagnostico", entidad=REPORTING_ENTITY, actor=ACTOR, today=day)
         if report.rows_quarantined:
-            raise PadeError(t("The diagnosis could not be recorded: {reasons}",
-                              reasons="; ".join(i.message for i in report.issues)))
-        closed = session.execute(
-            update(Assessment).where(Assessment.id == assessment_id, Assessment.status == "borrador")
-            .values(status="enviada", submitted_at=submitted_at,
-                    company={**declared, "ciiu_section": company.ciiu_section, "tamano": company.tamano,
-                             "departamento": company.departamento, "fecha": day.isoformat()})
-            .execution_options(synchronize_session=False))
-        if closed.rowcount != 1:  # type: ignore[attr-defined]  # submitted meanwhile: undo the import too
-            raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
-        session.add(AssessmentScore(assessment_id=assessment_id, questionnaire=questionnaire, version=version,
-                                    overall=result.overall, level=result.level, result=result.as_dict(),
-                                    rescore_run_id=None, scored_at=submitted_at))
-        audit.record(session, actor=ACTOR, action="diagnostics.submit", object_type="assessment",
-                     object_id=assessment_id, payload=result.as_dict(),
-                     details={"questionnaire": questionnaire, "version": version, "level": result.level})
-    log.info("assessment submitted id=%s questionnaire=%s", assessment_id, questionnaire)
-    return result
+            raise _Quarantined(t("The diagnosis could not be recorded: {reasons}",
+                                 reasons="; ".join(i.message for i in report.issues)))
+        session.execute(insert(AssessmentScore), [
+            {"assessment_id": r.assessment_id, "questionnaire": r.questionnaire, "version": r.version,
+             "overall": r.result.overall, "level": r.result.level, "result": r.result.as_dict(),
+             "rescore_run_id": None, "scored_at": submitted_at} for r in landing])
+        session.add_all([audit.make_entry(actor=ACTOR, action="diagnostics.submit", object_type="assessment",
+                                     object_id=r.assessment_id, payload=r.result.as_dict(),
+                                     details={"questionnaire": r.questionnaire, "version": r.version,
+                                              "level": r.result.level})
+                         for r in landing])
+    landed = {r.assessment_id for r in landing}
+    for r in group:
+        outcomes[r.index] = (Submitted(r.assessment_id, r.result) if r.assessment_id in landed else AssessmentClosed(
+            t("This self-diagnosis was already submitted; start a new one to update it.")))
+    log.info("assessments submitted count=%s", len(landing))
 
 
 # -- results: re-assessment and peers ------------------------------------------------------------

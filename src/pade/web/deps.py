@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,14 +25,13 @@ SQLITE_WRITERS = 1
 OTHER_WRITERS = 16
 
 
-async def _write_gate(request: Request) -> AsyncIterator[None]:
-    """Queue write units of work on the event loop, not in worker threads (decision 0016).
+def write_gate(state: Any) -> asyncio.Semaphore:
+    """The write units of work queue of this process and event loop (decision 0016).
 
     A thread waiting for SQLite's write lock holds one of the thread pool's tokens; with enough of
     them waiting, the lock holder finds no thread to commit in, and every writer waits out the
     busy timeout ("database is locked"). Waiting here takes no thread, and the queue is FIFO.
     """
-    state = request.app.state
     if not hasattr(state, "write_gates"):
         state.write_gates = weakref.WeakKeyDictionary()
     gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = state.write_gates
@@ -40,7 +39,12 @@ async def _write_gate(request: Request) -> AsyncIterator[None]:
     if loop not in gates:
         sqlite = state.engine.url.get_backend_name() == "sqlite"
         gates[loop] = asyncio.Semaphore(SQLITE_WRITERS if sqlite else OTHER_WRITERS)
-    async with gates[loop]:
+    return gates[loop]
+
+
+async def _write_gate(request: Request) -> AsyncIterator[None]:
+    """Queue write units of work on the event loop, not in worker threads (see :func:`write_gate`)."""
+    async with write_gate(request.app.state):
         yield
 
 

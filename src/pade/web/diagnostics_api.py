@@ -16,7 +16,8 @@ from pade.diagnostics import assessments as svc
 from pade.diagnostics.loader import list_questionnaires, load_questionnaire
 from pade.diagnostics.store import Assessment
 from pade.web.api_errors import error_responses
-from pade.web.deps import SessionDep, TxSessionDep, WriteGate
+from pade.web.deps import SessionDep, TxSessionDep
+from pade.web.submissions import submission_queue
 
 router = APIRouter(prefix="/api/v1/diagnostics", tags=["autodiagnóstico"])
 
@@ -84,8 +85,42 @@ def save(assessment_id: str, body: SaveIn, session: TxSessionDep) -> AssessmentO
 
 
 @router.post("/assessments/{assessment_id}/submit", responses=_ERRORS, summary="Enviar y calcular el resultado")
-def submit(assessment_id: str, request: Request, _gate: WriteGate) -> dict[str, Any]:
-    return svc.submit(request.app.state.engine, assessment_id).as_dict()
+async def submit(assessment_id: str, request: Request) -> dict[str, Any]:
+    done = await submission_queue(request.app.state).submit(svc.Submission(assessment_id))
+    return done.result.as_dict()
+
+
+class SubmissionIn(BaseModel):
+    ruc: str = Field(description="RUC de la empresa (11 dígitos).")
+    cuestionario: str = Field(description="Id del cuestionario, p. ej. madurez_digital (su última versión).")
+    respuestas: dict[str, Any] = Field(description="Todas las respuestas, por id de pregunta.")
+    consentimiento: bool = Field(description="Acepta el uso estadístico de sus respuestas.")
+    respondente: str | None = Field(default=None, max_length=120)
+    departamento: str | None = Field(default=None, description=(
+        "Código INEI del departamento (2 dígitos) declarado por la empresa; vacío: el del padrón."))
+    tamano: str | None = Field(default=None, description=(
+        "micro, pequena, mediana o grande, declarado por la empresa; vacío: el del padrón."))
+    seccion_ciiu: str | None = Field(default=None, description=(
+        "Sección CIIU (una letra) declarada por la empresa; vacío: la del padrón."))
+
+
+class SubmittedOut(BaseModel):
+    id: str = Field(description="Id del autodiagnóstico: el enlace privado a sus resultados.")
+    puntaje: dict[str, Any]
+
+
+@router.post("/submissions", response_model=SubmittedOut, status_code=201,
+             responses=error_responses(404, 422, descriptions={404: "Cuestionario inexistente",
+                                                              422: "RUC, datos de la empresa o respuestas no válidas"}),
+             summary="Enviar un autodiagnóstico completo en una sola solicitud")
+async def submit_complete(body: SubmissionIn, request: Request) -> SubmittedOut:
+    """Para aplicaciones que reúnen las respuestas sin conexión y las envían al final: crea el
+    autodiagnóstico ya enviado, con su puntaje, sin pasar por un borrador."""
+    new = svc.NewAssessment(ruc=body.ruc, questionnaire=body.cuestionario, answers=body.respuestas,
+                            consent=body.consentimiento, respondent=body.respondente,
+                            departamento=body.departamento, tamano=body.tamano, ciiu_section=body.seccion_ciiu)
+    done = await submission_queue(request.app.state).submit(svc.Submission(new=new))
+    return SubmittedOut(id=done.assessment_id, puntaje=done.result.as_dict())
 
 
 @router.get("/assessments/{assessment_id}/result", responses=_ERRORS, summary="Resultado, cambio y comparación")

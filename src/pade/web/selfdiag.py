@@ -12,6 +12,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -29,7 +30,8 @@ from pade.diagnostics.store import Assessment
 from pade.registry.ruc import InvalidRuc
 from pade.reports.diagnosis_chart import Bar, dimension_chart_svg
 from pade.web import selfdiag_forms as forms
-from pade.web.deps import SessionDep, TxSessionDep, WriteGate
+from pade.web.deps import SessionDep, TxSessionDep
+from pade.web.submissions import submission_queue
 
 # Every route is named "selfdiag_…": url_for() resolves a name app-wide, and a bare name such as "submit"
 # also names an API route (the consent form once posted to the API's submit, losing the consent).
@@ -215,13 +217,16 @@ def step_submit(request: Request, assessment_id: str, number: int, session: TxSe
 # -- consent and submission ------------------------------------------------------------------------------
 
 def _review_context(request: Request, a: Assessment, q: Cuestionario, *, error: str | None = None,
-                    problems: list[tuple[int, str, str]] | None = None) -> dict[str, Any]:
+                    problems: list[tuple[int, str, str]] | None = None, consent: str | None = None
+                    ) -> dict[str, Any]:
+    """``consent``: the answer just posted ("si"/"no"), shown again when the submission is refused."""
     all_steps = forms.steps(q)
     visible = _visible(q, a)
     pending = {s.number: [p for p in s.questions if p.id in visible and p.es_obligatoria
                           and not forms.is_answered(a.answers.get(p.id))] for s in all_steps}
     return {"a": a, "q": q, "steps": all_steps, "total": len(all_steps) + 1, "pending": pending,
-            "resume_url": _resume_url(request, a), "error": error, "problems": problems or []}
+            "resume_url": _resume_url(request, a), "error": error, "problems": problems or [],
+            "consent": consent or ("si" if a.consent else None)}
 
 
 @router.get("/{assessment_id}/enviar", response_class=HTMLResponse, name="selfdiag_review")
@@ -231,25 +236,27 @@ def review(request: Request, assessment_id: str, session: SessionDep) -> HTMLRes
                                                                                            a.version)))
 
 
+async def _submit(request: Request, item: svc.Submission) -> svc.Submitted:
+    return await submission_queue(request.app.state).submit(item)
+
+
 @router.post("/{assessment_id}/enviar", response_class=HTMLResponse, name="selfdiag_submit")
-def submit(request: Request, assessment_id: str, session: SessionDep, _gate: WriteGate,
-           consentimiento: str = Form("")) -> Response:
+def submit(request: Request, assessment_id: str, session: SessionDep, consentimiento: str = Form("")) -> Response:
     a = _draft(session, assessment_id)
     q = load_questionnaire(a.questionnaire, a.version)
     if consentimiento not in ("si", "no"):
         error = t("Answer the question about the use of your answers for statistics: choose yes or no.")
         return _render(request, "enviar.html", _review_context(request, a, q, error=error), status_code=422)
-    svc.save(session, a.id, {}, consent=consentimiento == "si")
-    session.commit()  # stored even if the submission fails; the submission runs its own transactions
+    session.close()  # the submission is written by the process's submission queue (group commit)
     try:
-        svc.submit(request.app.state.engine, a.id)
+        anyio.from_thread.run(_submit, request, svc.Submission(a.id, consent=consentimiento == "si"))
     except InvalidAnswers as e:
-        session.expire_all()
         a = svc.get(session, assessment_id)
         step_of = {p.id: s.number for s in forms.steps(q) for p in s.questions}
         problems = [(step_of.get(p.question, 1), q.pregunta(p.question).texto if p.question in step_of
                      else p.question, p.message) for p in e.problems]
-        return _render(request, "enviar.html", _review_context(request, a, q, problems=problems), status_code=422)
+        return _render(request, "enviar.html", _review_context(request, a, q, problems=problems,
+                                                               consent=consentimiento), status_code=422)
     return _see(str(request.url_for("selfdiag_result", assessment_id=a.id)))
 
 

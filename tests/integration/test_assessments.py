@@ -292,3 +292,28 @@ def test_http_complete_submission_in_one_request_and_concurrent_ones_share_commi
         unknown = c.post(url, json={"ruc": ruc(5), "cuestionario": "no_existe", "respuestas": answers,
                                     "consentimiento": False})
         assert unknown.status_code == 404
+
+
+def test_a_failing_group_is_written_one_at_a_time_and_only_the_failing_submission_fails(
+        store: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from pade.core.errors import StoreError
+
+    real = svc.import_in
+
+    def flaky(session: Any, kind: Any, raw: Any, **kw: Any) -> Any:
+        rucs = raw.data.column("ruc").to_pylist()
+        if len(rucs) > 1 or rucs == [ruc(32)]:
+            raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        return real(session, kind, raw, **kw)
+
+    monkeypatch.setattr(svc, "import_in", flaky)
+    outcomes = svc.submit_many(store, [complete(ruc(n), "todo_maximo") for n in (30, 31, 32, 33)], today=DAY)
+    assert [type(o).__name__ for o in outcomes] == ["Submitted", "Submitted", "StoreError", "Submitted"]
+    assert isinstance(outcomes[2], StoreError) and outcomes[2].http_status == 503
+    assert "nada" in str(outcomes[2])  # says nothing was saved, in Spanish
+    with store.connect() as conn:
+        stored = set(conn.execute(text("SELECT ruc FROM assessment WHERE status = 'enviada'")).scalars())
+        batches = conn.execute(text("SELECT count(*) FROM import_batch")).scalar_one()
+    assert stored == {ruc(30), ruc(31), ruc(33)} and batches == 3  # the failed one left nothing behind

@@ -18,10 +18,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pade.core import audit
-from pade.core.errors import NotFound, PadeError
+from pade.core.errors import NotFound, PadeError, StoreError
 from pade.core.i18n import t
 from pade.diagnostics.loader import load_questionnaire
 from pade.diagnostics.models import TAMANOS
@@ -278,7 +279,9 @@ def submit_many(engine: Engine, submissions: list[Submission], *, today: date | 
     two submits of one link, even from two processes, close it once). Submissions sharing a record key
     (company, questionnaire, day) go to separate transactions, so the second is a revision of the first,
     as two imports would make it. If a group's records do not all land (quarantine), or its transaction
-    fails, it is written again one submission at a time, so a failure is only its own submission's.
+    fails, it is written again one submission at a time, so a failure is only its own submission's; a
+    database failure of one submission is its :class:`StoreError` (503), and the groups already committed
+    keep their outcomes.
     """
     day = today or date.today()
     outcomes: list[Outcome | None] = [None] * len(submissions)
@@ -290,19 +293,27 @@ def submit_many(engine: Engine, submissions: list[Submission], *, today: date | 
             except PadeError as e:
                 outcomes[index] = e
     for group in _groups(ready):
-        try:
-            _write(engine, group, day, outcomes)
-        except PadeError as e:
-            if len(group) == 1:
-                outcomes[group[0].index] = e
+        if len(group) > 1:
+            try:
+                _write(engine, group, day, outcomes)
                 continue
-            for alone in group:
-                try:
-                    _write(engine, [alone], day, outcomes)
-                except PadeError as e1:
-                    outcomes[alone.index] = e1
+            except Exception:  # written again one at a time: what fails alone is that submission's outcome
+                log.warning("a group of %s submissions failed; writing them one at a time", len(group))
+        for alone in group:
+            _write_alone(engine, alone, day, outcomes)
     assert all(o is not None for o in outcomes)
     return [o for o in outcomes if o is not None]
+
+
+def _write_alone(engine: Engine, r: _Ready, day: date, outcomes: list[Outcome | None]) -> None:
+    try:
+        _write(engine, [r], day, outcomes)
+    except PadeError as e:
+        outcomes[r.index] = e
+    except SQLAlchemyError as e:  # groups written before keep their acknowledged outcomes
+        log.exception("assessment submission not stored id=%s", r.assessment_id)
+        outcomes[r.index] = StoreError(t("The self-diagnosis could not be stored ({error}); nothing was saved. "
+                                         "Send it again in a moment.", error=type(e).__name__))
 
 
 def _prepare(session: Session, index: int, item: Submission, day: date) -> _Ready:

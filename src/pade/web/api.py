@@ -11,7 +11,7 @@ from pade.core.errors import NotFound
 from pade.core.i18n import t
 from pade.programme.models import Indicador
 from pade.programme.store import current_programme_version
-from pade.web.api_errors import error_responses
+from pade.web.api_errors import OK, error_responses
 from pade.web.deps import SessionDep
 
 router = APIRouter(prefix="/api/v1", tags=["programa"])
@@ -27,17 +27,19 @@ class Health(BaseModel):
     status: str
 
 
-_NOT_LOADED = error_responses(404, descriptions={404: "Programa no cargado"})
+_NOT_LOADED = error_responses(404, descriptions={404: t("Programme not loaded")})
 
 
-@router.get("/health", response_model=Health, tags=["sistema"])
+@router.get("/health", response_model=Health, tags=["sistema"], summary=t("Service status"),
+            response_description=OK)
 def health() -> Health:
     return Health(status="ok")
 
 
-@router.get("/programme", response_model=ProgrammePublic, responses=_NOT_LOADED)
+@router.get("/programme", response_model=ProgrammePublic, responses=_NOT_LOADED, summary=t("The programme in force"),
+            description=t("The programme definition in force, with its version and content hash."),
+            response_description=OK)
 def get_programme(session: SessionDep) -> ProgrammePublic:
-    """The programme definition in force, with its version and content hash."""
     stored = current_programme_version(session)
     if stored is None:
         raise NotFound(t("No programme is loaded. Run `pade programme load`."))
@@ -45,9 +47,10 @@ def get_programme(session: SessionDep) -> ProgrammePublic:
                            definition=stored.programme.model_dump(mode="json"))
 
 
-@router.get("/programme/indicators", response_model=list[Indicador], responses=_NOT_LOADED)
+@router.get("/programme/indicators", response_model=list[Indicador], responses=_NOT_LOADED,
+            summary=t("Indicators of the programme"), description=t("Every indicator of the programme in force."),
+            response_description=OK)
 def list_indicators(session: SessionDep) -> list[Indicador]:
-    """Every indicator of the programme in force."""
     stored = current_programme_version(session)
     if stored is None:
         raise NotFound(t("No programme is loaded. Run `pade programme load`."))

@@ -14,22 +14,26 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from pade.core.i18n import t
 
 
 class ErrorOut(BaseModel):
-    """An error of the API."""
+    """An error of the API (the docs show the catalogue's description, not this docstring)."""
 
-    detail: str = Field(description="Qué falló, dónde y cómo corregirlo (en español).")
+    model_config = ConfigDict(json_schema_extra={"description": t("An error of the API.")})
+
+    detail: str = Field(description=t("What failed, where, and how to fix it (in Spanish)."))
 
 
 class FieldIssue(BaseModel):
     """One field that does not match the declared type (FastAPI's validation error)."""
 
-    loc: list[str | int] = Field(description="Dónde: body, query o path, y el campo.")
+    model_config = ConfigDict(json_schema_extra={"description": t("A field that does not match its declared type.")})
+
+    loc: list[str | int] = Field(description=t("Where: body, query or path, and the field."))
     msg: str
     type: str
 
@@ -37,24 +41,28 @@ class FieldIssue(BaseModel):
 class InvalidInputOut(BaseModel):
     """Invalid input: a Spanish message, or the list of the fields that do not match the schema."""
 
+    model_config = ConfigDict(json_schema_extra={"description": t(
+        "Invalid input: a message, or the list of the fields that do not match the schema.")})
+
     detail: str | list[FieldIssue]
 
 
-# Spanish descriptions of the statuses routes may document.
+# Descriptions of the statuses routes may document, and of a successful answer (``response_description``).
 _DESCRIPTIONS = {
-    401: "Falta el token o es incorrecto",
-    403: "No permitido",
-    404: "No existe",
-    409: "Conflicto con el estado del objeto",
-    422: "Datos de entrada no válidos",
+    401: t("The token is missing or wrong"),
+    403: t("Not allowed"),
+    404: t("Does not exist"),
+    409: t("Conflicts with the state of the object"),
+    422: t("Invalid input"),
 }
+OK = t("Successful answer")
 
 
 def error_responses(*codes: int, descriptions: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` of a route that may answer ``codes``, each with its model and a Spanish description.
 
     Example:
-        >>> sorted(error_responses(404, 422, descriptions={404: "Cuestionario inexistente"}))
+        >>> sorted(error_responses(404, 422, descriptions={404: t("No such questionnaire")}))
         [404, 422]
     """
     texts = {**_DESCRIPTIONS, **(descriptions or {})}

@@ -15,7 +15,7 @@ from pade.records.batch import raw_from_rows
 from pade.records.importer import import_raw, record_kind
 from pade.records.kinds import KINDS
 from pade.records.schemas import table_schema
-from pade.web.api_errors import error_responses
+from pade.web.api_errors import OK, error_responses
 
 router = APIRouter(prefix="/api/v1/records", tags=["registros"])
 
@@ -45,9 +45,9 @@ Cell = str | int | float | bool | None
 
 
 class RecordBatch(BaseModel):
-    entidad: str = Field(description="Entidad que reporta (siglas), p. ej. PRODUCE.")
+    entidad: str = Field(description=t("Reporting entity (siglas), e.g. PRODUCE."))
     rows: list[dict[str, Cell]] = Field(min_length=1, max_length=50_000,
-                                        description="Filas con los campos del Table Schema del tipo.")
+                                        description=t("Rows with the fields of the kind's Table Schema."))
 
 
 class IssueOut(BaseModel):
@@ -60,7 +60,7 @@ class IssueOut(BaseModel):
 
 class RowResult(BaseModel):
     row: int
-    status: str = Field(description="cargada | revisada | sin_cambios | cuarentena")
+    status: str = Field(description=t("Row status: cargada | revisada | sin_cambios | cuarentena"))
     issues: list[IssueOut]
 
 
@@ -72,18 +72,19 @@ class BatchResult(BaseModel):
 
 
 _ERRORS = error_responses(401, 403, 404, 422, descriptions={
-    403: "Carga por API desactivada", 404: "Tipo de registro desconocido o programa no cargado",
-    422: "Lote no válido o entidad desconocida"})
+    403: t("Uploads through the API are disabled"), 404: t("Unknown record kind, or no programme loaded"),
+    422: t("Invalid batch or unknown entity")})
 
 
-@router.get("/kinds", summary="Tipos de registro y sus Table Schemas")
+@router.get("/kinds", summary=t("Record kinds and their Table Schemas"), response_description=OK)
 def list_kinds() -> list[dict[str, Any]]:
     return [table_schema(k) for k in KINDS]
 
 
-@router.post("/{kind}", response_model=BatchResult, responses=_ERRORS, summary="Cargar un lote de registros")
+@router.post("/{kind}", response_model=BatchResult, responses=_ERRORS, summary=t("Upload a batch of records"),
+             description=t("Validates and lands a batch exactly as a file import would, and answers row by row."),
+             response_description=OK)
 def upload(kind: str, batch: RecordBatch, request: Request, actor: Uploader) -> BatchResult:
-    """Validate and land a batch exactly like a file import; answer per row."""
     report = import_raw(request.app.state.engine, record_kind(kind), raw_from_rows(batch.rows), file_name=None,
                         source="api", entidad=batch.entidad, actor=actor)
     by_row: dict[int, list[IssueOut]] = {}

@@ -53,6 +53,7 @@ _DESCRIPTIONS = {
     403: t("Not allowed"),
     404: t("Does not exist"),
     409: t("Conflicts with the state of the object"),
+    413: t("The request body is too large"),
     422: t("Invalid input"),
 }
 OK = t("Successful answer")

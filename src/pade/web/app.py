@@ -21,6 +21,7 @@ from pade.web import (
     api,
     api_errors,
     auth_pages,
+    body_limit,
     compute_pages,
     diagnostics_api,
     imports_pages,
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templates.env.globals["_"] = t
     templates.env.globals["status_label"] = status_label
     app.state.templates = templates
+    body_limit.install(app)  # before security.install: a refusal still gets the security headers
     security.install(app, settings)
     api_errors.install(app)
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")

@@ -71,7 +71,7 @@ class BatchResult(BaseModel):
     rows: list[RowResult]
 
 
-_ERRORS = error_responses(401, 403, 404, 422, descriptions={
+_ERRORS = error_responses(401, 403, 404, 413, 422, descriptions={
     403: t("Uploads through the API are disabled"), 404: t("Unknown record kind, or no programme loaded"),
     422: t("Invalid batch or unknown entity")})
 

@@ -12,6 +12,8 @@ from any back-office test:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -49,6 +51,19 @@ def sign_in_as(client: TestClient, role: Role, *, entity_code: str | None = None
         s.commit()
     client.cookies.set(COOKIE_NAME, app.state.session_serializer.dumps(session_id))
     return csrf
+
+
+def signer(client: TestClient, accounts: Mapping[str, tuple[Role, str | None]]) -> Callable[[str], str]:
+    """``login(username)`` for tests that name their accounts (``accounts``: username -> role, entity).
+
+    ``login`` signs ``client`` in with :func:`sign_in_as` and returns the CSRF token.
+    """
+
+    def login(username: str) -> str:
+        role, entity_code = accounts[username]
+        return sign_in_as(client, role, entity_code=entity_code, username=username)
+
+    return login
 
 
 def sign_out(client: TestClient) -> None:

@@ -13,8 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from stdnum.pe import ruc as stdnum_ruc
+from tests.web.auth_helpers import signer
 
-from pade.auth.service import create_user, open_session
+from pade.auth.roles import Role
 from pade.core.db import make_engine, migrate, session_factory, transaction
 from pade.core.settings import Settings
 from pade.programme.loader import load_programme
@@ -23,11 +24,9 @@ from pade.records.importer import import_file
 from pade.records.tables import ImportBatch
 from pade.registry.service import sync_entities
 from pade.web.app import create_app
-from pade.web.security import COOKIE_NAME
 
-PASSWORD = "clave-de-prueba-123"
-USERS = {"produce1": ("oficial", "PRODUCE"), "promperu1": ("oficial", "PROMPERÚ"), "revisor1": ("revisor", None),
-         "admin1": ("admin", None), "comite1": ("comite", None)}
+USERS = {"produce1": (Role.OFICIAL, "PRODUCE"), "promperu1": (Role.OFICIAL, "PROMPERÚ"),
+         "revisor1": (Role.REVISOR, None), "admin1": (Role.ADMIN, None), "comite1": (Role.COMITE, None)}
 PRODUCE = "/admin/importaciones/PRODUCE"
 
 
@@ -57,9 +56,6 @@ def store(sqlite_settings: Settings, tmp_path: Path) -> Iterator[Engine]:
     with transaction(session_factory(eng)) as s:
         store_programme(s, load_programme(), actor="prueba")
         sync_entities(s, load_programme())
-        for username, (role, entity) in USERS.items():
-            create_user(s, username=username, display_name=username, role=role, entity_code=entity,
-                        password=PASSWORD, actor=None)
     catalogue = tmp_path / "programas.csv"
     catalogue.write_bytes(csv_text([["programa", "curso", "nombre", "entidad"],
                                     ["PCE", "", "Capacitación", "PRODUCE"]]))
@@ -78,20 +74,9 @@ Login = Callable[[str], str]
 
 
 @pytest.fixture
-def login(app_client: TestClient, store: Engine) -> Login:
-    """Sign ``username`` in on the client (server-side session + signed cookie); returns the CSRF token."""
-
-    def _login(username: str) -> str:
-        from pade.auth.service import authenticate
-
-        with session_factory(store)() as s:
-            actor = authenticate(s, username, PASSWORD, "prueba")  # commits the login attempt itself
-            session_id, csrf = open_session(s, actor)
-            s.commit()
-        app_client.cookies.set(COOKIE_NAME, app_client.app.state.session_serializer.dumps(session_id))
-        return csrf
-
-    return _login
+def login(app_client: TestClient) -> Login:
+    """Sign ``username`` (a key of USERS) in on the client; returns the CSRF token."""
+    return signer(app_client, USERS)
 
 
 def upload(client: TestClient, csrf: str, data: bytes, *, url: str = PRODUCE, name: str = "culminaciones.csv",

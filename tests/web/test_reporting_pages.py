@@ -10,8 +10,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
+from tests.web.auth_helpers import signer
 
-from pade.auth.service import authenticate, create_user, open_session
+from pade.auth.roles import Role
 from pade.core.db import make_engine, migrate, session_factory, transaction
 from pade.core.settings import Settings
 from pade.programme.loader import load_programme
@@ -20,11 +21,9 @@ from pade.records.tables import RECORD_TABLES
 from pade.registry.service import sync_entities
 from pade.reporting.models import ReportedValue, ReportingDue
 from pade.web.app import create_app
-from pade.web.security import COOKIE_NAME
 
-PASSWORD = "clave-de-prueba-123"
-USERS = {"produce1": ("oficial", "PRODUCE"), "mincetur1": ("oficial", "MINCETUR"), "revisor1": ("revisor", None),
-         "admin1": ("admin", None), "comite1": ("comite", None)}
+USERS = {"produce1": (Role.OFICIAL, "PRODUCE"), "mincetur1": (Role.OFICIAL, "MINCETUR"),
+         "revisor1": (Role.REVISOR, None), "admin1": (Role.ADMIN, None), "comite1": (Role.COMITE, None)}
 PDF = b"%PDF-1.4\n%%EOF\n"
 NASTY = "<script>alert('x')</script> \"comillas\""
 
@@ -36,9 +35,6 @@ def store(sqlite_settings: Settings) -> Iterator[Engine]:
     with transaction(session_factory(eng)) as s:
         store_programme(s, load_programme(), actor="prueba")
         sync_entities(s, load_programme())
-        for username, (role, entity) in USERS.items():
-            create_user(s, username=username, display_name=username, role=role, entity_code=entity,
-                        password=PASSWORD, actor=None)
     yield eng
     eng.dispose()
 
@@ -53,16 +49,9 @@ Login = Callable[[str], str]
 
 
 @pytest.fixture
-def login(client: TestClient, store: Engine) -> Login:
-    def _login(username: str) -> str:
-        with session_factory(store)() as s:  # authenticate commits the login attempt itself
-            actor = authenticate(s, username, PASSWORD, "prueba")
-            session_id, csrf = open_session(s, actor)
-            s.commit()
-        client.cookies.set(COOKIE_NAME, client.app.state.session_serializer.dumps(session_id))  # type: ignore[attr-defined]
-        return csrf
-
-    return _login
+def login(client: TestClient) -> Login:
+    """Sign ``username`` (a key of USERS) in on the client; returns the CSRF token."""
+    return signer(client, USERS)
 
 
 def report(client: TestClient, csrf: str, *, valor: str = "3", entidad: str = "PRODUCE",

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from tests.web.auth_helpers import signer
 
 from pade.auth.roles import Role
+from pade.core.audit import AuditEntry
 from pade.core.db import make_engine, migrate, session_factory, transaction
 from pade.core.settings import Settings
 from pade.programme.loader import load_programme
@@ -195,6 +196,39 @@ def test_calendar_and_quality(client: TestClient, login: Login, store: Engine) -
     login("comite1")
     other = client.get("/admin/calidad?entidad=MINCETUR")
     assert other.status_code == 200 and 'id="q-entidad"' in other.text and "Calidad de datos: MINCETUR" in other.text
+
+
+def test_admin_changes_and_deletes_a_due_date(client: TestClient, login: Login, store: Engine) -> None:
+    csrf = login("admin1")
+    client.post("/admin/calendario", data={"csrf_token": csrf, "destino": "variable:programas_implementados",
+                                           "desde": 2023, "hasta": 2024, "mes": 3, "dia": 31})
+    with session_factory(store)() as s:
+        first, second = (d.id for d in s.scalars(select(ReportingDue).order_by(ReportingDue.periodo)))
+    page = client.get("/admin/calendario").text
+    assert f'action="/admin/calendario/{first}"' in page and f'action="/admin/calendario/{second}/borrar"' in page
+
+    csrf_officer = login("produce1")  # only the admin manages the calendar, whatever the form says
+    assert client.post(f"/admin/calendario/{first}", data={"csrf_token": csrf_officer, "fecha": "2024-06-30"}
+                       ).status_code == 403
+    assert client.post(f"/admin/calendario/{first}/borrar", data={"csrf_token": csrf_officer}).status_code == 403
+    csrf = login("admin1")
+    assert client.post(f"/admin/calendario/{first}/borrar", data={}).status_code == 403  # CSRF token checked
+    assert client.post(f"/admin/calendario/{first}", data={"fecha": "2024-06-30"}).status_code == 403
+
+    moved = client.post(f"/admin/calendario/{first}", data={"csrf_token": csrf, "fecha": "2024-06-30"})
+    assert moved.status_code == 303 and moved.headers["location"] == "/admin/calendario?guardado=1"
+    early = client.post(f"/admin/calendario/{first}", data={"csrf_token": csrf, "fecha": "2022-12-31"})
+    assert early.status_code == 422 and "no puede ser anterior" in early.text
+    gone = client.post(f"/admin/calendario/{second}/borrar", data={"csrf_token": csrf})
+    assert gone.status_code == 303 and "Fecha límite borrada" in client.get(gone.headers["location"]).text
+    assert client.post(f"/admin/calendario/{second}/borrar", data={"csrf_token": csrf}).status_code == 404
+    with session_factory(store)() as s:
+        assert [(d.periodo, d.due_date) for d in s.scalars(select(ReportingDue))] == [(2023, date(2024, 6, 30))]
+        entries = s.execute(select(AuditEntry.action, AuditEntry.actor, AuditEntry.details)
+                            .where(AuditEntry.action.like("reporting_due.%")).order_by(AuditEntry.id)).all()
+    assert [(a, actor) for a, actor, _ in entries[-2:]] == [("reporting_due.set", "admin:admin1"),
+                                                          ("reporting_due.delete", "admin:admin1")]
+    assert entries[-2][2]["before"] == "2024-03-31" and entries[-1][2]["due_date"] == "2025-03-31"
 
 
 def test_backoffice_home_lists_the_sections_by_role(client: TestClient, login: Login) -> None:

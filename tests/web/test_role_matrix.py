@@ -65,6 +65,8 @@ ALLOWED: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/admin/revision/{value_id}/rechazar"): frozenset({A, R}),
     ("GET", "/admin/calendario"): ADMIN_ONLY,
     ("POST", "/admin/calendario"): ADMIN_ONLY,
+    ("POST", "/admin/calendario/{due_id}"): ADMIN_ONLY,
+    ("POST", "/admin/calendario/{due_id}/borrar"): ADMIN_ONLY,
     ("GET", "/admin/calidad"): EVERYONE,
     # entity imports, their review, and compute from the page (decision 0015)
     ("GET", "/admin/importaciones"): EVERYONE,
@@ -86,6 +88,7 @@ PATH_SAMPLES: dict[str, str] = {
     "user_id": "1",
     "value_id": "1",
     "batch_id": "1",
+    "due_id": "1",
     "kind": "empresas",
     "fmt": "csv",
 }

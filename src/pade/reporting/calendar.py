@@ -111,6 +111,47 @@ def set_rule(session: Session, actor: Actor, p: Programa, *, target_type: str, t
     return out
 
 
+def _due(session: Session, due_id: int) -> ReportingDue:
+    row = session.get(ReportingDue, due_id)
+    if row is None:
+        raise NotFound(t("calendar: due date {id} does not exist (it may have been deleted). Reload the calendar.",
+                         id=due_id))
+    return row
+
+
+def change_due(session: Session, actor: Actor, p: Programa, *, due_id: int, due_date: date) -> ReportingDue:
+    """Move one due date (audited as ``reporting_due.set`` with its previous date).
+
+    Raises:
+        Forbidden: not an admin.
+        NotFound: no due date ``due_id``.
+        InvalidDefinition: the due date comes before the year it reports.
+    """
+    require(actor, Permission.MANAGE_CALENDAR)
+    row = _due(session, due_id)
+    return set_due(session, actor, p, target_type=row.target_type, target=row.target, periodo=row.periodo,
+                   due_date=due_date)
+
+
+def delete_due(session: Session, actor: Actor, *, due_id: int) -> None:
+    """Delete one due date: that year of that target is no longer late for anyone.
+
+    The audit entry (``reporting_due.delete``) keeps the deleted date.
+
+    Raises:
+        Forbidden: not an admin.
+        NotFound: no due date ``due_id``.
+    """
+    require(actor, Permission.MANAGE_CALENDAR)
+    row = _due(session, due_id)
+    details = {"target_type": row.target_type, "target": row.target, "periodo": row.periodo,
+               "due_date": row.due_date.isoformat()}
+    session.delete(row)
+    session.flush()
+    audit.record(session, actor=actor.audit_name, action="reporting_due.delete", object_type="reporting_due",
+                 object_id=f"{row.target_type}:{row.target}:{row.periodo}", payload=details, details=details)
+
+
 def due_dates(session: Session) -> dict[tuple[str, str, int], date]:
     """Every due date, by ``(target_type, target, periodo)``."""
     return {(r.target_type, r.target, r.periodo): r.due_date for r in session.scalars(select(ReportingDue))}

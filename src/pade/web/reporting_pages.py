@@ -209,6 +209,7 @@ def _calendar(request: Request, session: Session, actor: Actor, *, error: str | 
     return _page(request, "admin/calendar.html", {
         "actor": actor, "targets": targets, "labels_by_target": {(x.type, x.code): x.label for x in targets},
         "dues": calendar.list_due(session, actor), "error": error, "saved": request.query_params.get("guardado"),
+        "deleted": request.query_params.get("borrado") == "1",
         "first_year": p.horizonte.anio_linea_base, "last_year": p.horizonte.anio_fin}, status_code=status_code)
 
 
@@ -226,6 +227,26 @@ def calendar_set(request: Request, session: SessionDep, actor: CalendarDep, _csr
     except (InvalidDefinition, NotFound) as e:
         return _calendar(request, session, actor, error=str(e), status_code=e.http_status)
     return RedirectResponse(f"/admin/calendario?guardado={len(rows)}", status_code=303)
+
+
+@router.post("/admin/calendario/{due_id}", response_class=HTMLResponse)
+def calendar_change(request: Request, session: SessionDep, actor: CalendarDep, _csrf: CsrfDep, due_id: int,
+                    fecha: Annotated[date, Form()]) -> Response:
+    """Move one due date."""
+    try:
+        with transaction(request.app.state.sessions) as tx:
+            calendar.change_due(tx, actor, service.programme(tx), due_id=due_id, due_date=fecha)
+    except InvalidDefinition as e:
+        return _calendar(request, session, actor, error=str(e), status_code=e.http_status)
+    return RedirectResponse("/admin/calendario?guardado=1", status_code=303)
+
+
+@router.post("/admin/calendario/{due_id}/borrar")
+def calendar_delete(request: Request, actor: CalendarDep, _csrf: CsrfDep, due_id: int) -> Response:
+    """Delete one due date."""
+    with transaction(request.app.state.sessions) as tx:
+        calendar.delete_due(tx, actor, due_id=due_id)
+    return RedirectResponse("/admin/calendario?borrado=1", status_code=303)
 
 
 # -- data quality ----------------------------------------------------------------------------------

@@ -25,14 +25,14 @@ from pade.core import audit
 from pade.core.errors import NotFound, PadeError, StoreError
 from pade.core.i18n import t
 from pade.diagnostics.loader import load_questionnaire
-from pade.diagnostics.models import TAMANOS
+from pade.diagnostics.models import TAMANOS, Cuestionario
 from pade.diagnostics.scoring import CompanyContext, InvalidAnswers, ScoreResult, score
 from pade.diagnostics.store import AnswerLog, Assessment, AssessmentScore, RescoreRun
 from pade.records.batch import raw_from_rows
 from pade.records.importer import import_in, record_kind
 from pade.registry import reference
 from pade.registry import ruc as ruc_rules
-from pade.registry.service import company_at
+from pade.registry.service import CompanyView, companies_at, company_at
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,10 @@ def save(session: Session, assessment_id: str, answers: dict[str, Any], *, respo
 def _context(session: Session, ruc: str, on: date | None = None,
              declared: dict[str, Any] | None = None) -> CompanyContext:
     """The company's attributes: what the owner declared, else the registry's (decision 0013)."""
-    view = company_at(session, ruc, on or date.today())
+    return _context_of(company_at(session, ruc, on or date.today()), declared)
+
+
+def _context_of(view: CompanyView | None, declared: dict[str, Any] | None) -> CompanyContext:
     mine = {k: v for k, v in (declared or {}).items() if v}
     return CompanyContext(
         ciiu_section=mine.get("ciiu_section") or (view.seccion_ciiu if view else None),
@@ -238,6 +241,7 @@ class _Ready:
     questionnaire: str
     version: str
     result: ScoreResult
+    stored: dict[str, Any]  # ``result.as_dict()``: the score row's result and the audit payload
     company: dict[str, Any]  # the assessment's ``company`` once submitted
     consent: bool | None
     new: NewAssessment | None
@@ -286,12 +290,7 @@ def submit_many(engine: Engine, submissions: list[Submission], *, today: date | 
     day = today or date.today()
     outcomes: list[Outcome | None] = [None] * len(submissions)
     with Session(engine) as session:
-        ready: list[_Ready] = []
-        for index, item in enumerate(submissions):
-            try:
-                ready.append(_prepare(session, index, item, day))
-            except PadeError as e:
-                outcomes[index] = e
+        ready = _prepare(session, submissions, day, outcomes)
     for group in _groups(ready):
         if len(group) > 1:
             try:
@@ -316,27 +315,43 @@ def _write_alone(engine: Engine, r: _Ready, day: date, outcomes: list[Outcome | 
                                          "Send it again in a moment.", error=type(e).__name__))
 
 
-def _prepare(session: Session, index: int, item: Submission, day: date) -> _Ready:
-    if item.new is not None:
-        new = item.new
-        number = ruc_rules.validate(new.ruc)
-        q = load_questionnaire(new.questionnaire)
-        declared = _checked_declared(departamento=new.departamento, tamano=new.tamano,
-                                     ciiu_section=new.ciiu_section)
-        assessment_id, company_data = str(uuid.uuid4()), {"nombre": None, "declarado": declared}
-        answers = new.answers
-    else:
-        a = get(session, item.assessment_id or "")
-        if a.status != "borrador":
-            raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
-        q = load_questionnaire(a.questionnaire, a.version)
-        number, assessment_id, company_data, answers = a.ruc, a.id, dict(a.company or {}), a.answers
-    company = _context(session, number, day, declared=company_data.get("declarado"))
-    result = score(q, answers, company, complete=True)
-    return _Ready(index, assessment_id, number, q.id, q.version, result,
-                  {**company_data, "ciiu_section": company.ciiu_section, "tamano": company.tamano,
-                   "departamento": company.departamento, "fecha": day.isoformat()},
-                  item.consent, item.new)
+def _prepare(session: Session, submissions: list[Submission], day: date,
+             outcomes: list[Outcome | None]) -> list[_Ready]:
+    """Read and score every submission (no write); a submission's error becomes its outcome."""
+    found: list[tuple[int, Submission, str, Cuestionario, str, dict[str, Any], dict[str, Any]]] = []
+    for index, item in enumerate(submissions):
+        try:
+            if item.new is not None:
+                new = item.new
+                number = ruc_rules.validate(new.ruc)
+                q = load_questionnaire(new.questionnaire)
+                declared = _checked_declared(departamento=new.departamento, tamano=new.tamano,
+                                             ciiu_section=new.ciiu_section)
+                found.append((index, item, number, q, str(uuid.uuid4()), {"nombre": None, "declarado": declared},
+                              new.answers))
+            else:
+                a = get(session, item.assessment_id or "")
+                if a.status != "borrador":
+                    raise AssessmentClosed(
+                        t("This self-diagnosis was already submitted; start a new one to update it."))
+                found.append((index, item, a.ruc, load_questionnaire(a.questionnaire, a.version), a.id,
+                              dict(a.company or {}), a.answers))
+        except PadeError as e:
+            outcomes[index] = e
+    views = companies_at(session, (number for _, _, number, *_ in found), day)
+    ready: list[_Ready] = []
+    for index, item, number, q, assessment_id, company_data, answers in found:
+        company = _context_of(views.get(number), company_data.get("declarado"))
+        try:
+            result = score(q, answers, company, complete=True)
+        except PadeError as e:
+            outcomes[index] = e
+            continue
+        ready.append(_Ready(index, assessment_id, number, q.id, q.version, result, result.as_dict(),
+                            {**company_data, "ciiu_section": company.ciiu_section, "tamano": company.tamano,
+                             "departamento": company.departamento, "fecha": day.isoformat()},
+                            item.consent, item.new))
+    return ready
 
 
 def _groups(ready: list[_Ready]) -> list[list[_Ready]]:
@@ -394,10 +409,10 @@ def _write(engine: Engine, group: list[_Ready], day: date, outcomes: list[Outcom
                                  reasons="; ".join(i.message for i in report.issues)))
         session.execute(insert(AssessmentScore), [
             {"assessment_id": r.assessment_id, "questionnaire": r.questionnaire, "version": r.version,
-             "overall": r.result.overall, "level": r.result.level, "result": r.result.as_dict(),
+             "overall": r.result.overall, "level": r.result.level, "result": r.stored,
              "rescore_run_id": None, "scored_at": submitted_at} for r in landing])
         session.add_all([audit.make_entry(actor=ACTOR, action="diagnostics.submit", object_type="assessment",
-                                     object_id=r.assessment_id, payload=r.result.as_dict(),
+                                     object_id=r.assessment_id, payload=r.stored,
                                      details={"questionnaire": r.questionnaire, "version": r.version,
                                               "level": r.result.level})
                          for r in landing])

@@ -52,7 +52,9 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
+@cache
 def _shipped_files() -> dict[tuple[str, str], Path]:
+    """The questionnaire files shipped in the package, by (id, version): read once per process."""
     found: dict[tuple[str, str], Path] = {}
     for path in sorted(questionnaires_dir().glob("*.yaml")):
         match = _FILE_NAME.match(path.name)

@@ -143,19 +143,30 @@ def company_at(session: Session, ruc: str, on: date) -> CompanyView | None:
     Returns:
         The view, or None if the RUC is not in the registry.
     """
-    company = session.get(Company, ruc)
-    if company is None:
-        return None
-    base = select(CompanyVersion).where(CompanyVersion.ruc == ruc)
-    version = session.scalars(
-        base.where(CompanyVersion.valid_from <= on)
-        .order_by(CompanyVersion.valid_from.desc(), CompanyVersion.id.desc()).limit(1)
-    ).first()
-    if version is None:
-        version = session.scalars(
-            base.order_by(CompanyVersion.valid_from, CompanyVersion.id.desc()).limit(1)
-        ).first()
-    return _view(company, version)
+    return companies_at(session, [ruc], on).get(ruc)
+
+
+def companies_at(session: Session, rucs: Iterable[str], on: date) -> dict[str, CompanyView]:
+    """:func:`company_at` for many companies with two queries: the view of each RUC in the registry."""
+    wanted = sorted(set(rucs))
+    out: dict[str, CompanyView] = {}
+    for i in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[i:i + _IN_CHUNK]
+        companies = {c.ruc: c for c in session.scalars(select(Company).where(Company.ruc.in_(chunk)))}
+        versions: dict[str, list[CompanyVersion]] = {}
+        for v in session.scalars(select(CompanyVersion).where(CompanyVersion.ruc.in_(list(companies)))):
+            versions.setdefault(v.ruc, []).append(v)
+        for ruc, company in companies.items():
+            known = versions.get(ruc, [])
+            before = [v for v in known if v.valid_from <= on]
+            # the latest version not after ``on`` (a correction wins a tie), else the earliest one
+            version = (max(before, key=lambda v: (v.valid_from, v.id)) if before
+                       else min(known, key=lambda v: (v.valid_from, -v.id)) if known else None)
+            out[ruc] = _view(company, version)
+    return out
+
+
+_IN_CHUNK = 500  # RUCs per IN (...) list
 
 
 def company_history(session: Session, ruc: str) -> list[CompanyView]:

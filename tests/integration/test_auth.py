@@ -19,10 +19,12 @@ from pade.auth.service import (
     TooManyAttempts,
     actor_for_session,
     authenticate,
+    check_password,
     close_session,
     create_user,
     list_users,
     open_session,
+    record_sign_in,
     set_active,
     set_password,
 )
@@ -111,6 +113,20 @@ def test_rate_limit_per_address_and_username(session: Session, make_user: Callab
     session.execute(update(LoginAttempt).values(at=datetime.now(UTC) - timedelta(minutes=16)))
     session.commit()
     assert authenticate(session, "ana", PASSWORD, "10.0.0.1").username == "ana"
+
+
+def test_concurrent_failures_count_when_the_outcome_is_written(session: Session,
+                                                               make_user: Callable[..., AppUser]) -> None:
+    """Checks that all pass the limit before any is written (argon2 runs outside the write) still stop at it."""
+    make_user()
+    checks = [check_password(session, "ana", "contraseña equivocada", "10.0.0.5")
+              for _ in range(MAX_FAILS_PER_USERNAME)]
+    right = check_password(session, "ana", PASSWORD, "10.0.0.5")  # also checked before any failure was written
+    for check in checks:
+        with pytest.raises(Unauthenticated):
+            record_sign_in(session, check)
+    with pytest.raises(TooManyAttempts):
+        record_sign_in(session, right)
 
 
 def test_rate_limit_per_address_across_usernames(session: Session, make_user: Callable[..., AppUser]) -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.web.auth_helpers import TEST_PASSWORD, ensure_user, sign_in_as
 
+from pade.auth import service as auth_service
 from pade.auth.models import AppUser
 from pade.auth.roles import Actor, Role
 from pade.core.db import make_engine, migrate, session_factory, transaction
@@ -98,6 +101,26 @@ def test_wrong_password_then_rate_limit(client: TestClient) -> None:
         assert COOKIE_NAME not in r.headers.get("set-cookie", "")
     blocked = client.post("/entrar", data={"username": "ana", "password": TEST_PASSWORD})
     assert blocked.status_code == 429 and "Espere 15 minuto(s)" in blocked.text
+
+
+def test_the_password_is_checked_outside_the_write_gate(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 costs tens of ms of CPU: holding the one SQLite write slot across it would queue every writer."""
+    app: FastAPI = client.app  # type: ignore[assignment]
+    ensure_user(app.state.sessions, Role.ADMIN, username="ana")
+    assert _login(client, "ana", "no es la clave").status_code == 401  # type: ignore[attr-defined]
+    gates = app.state.write_gates  # created by that sign-in's write
+    held_during_argon2: list[bool] = []
+
+    class Watched(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            held_during_argon2.append(any(gate.locked() for gate in gates.values()))
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(auth_service, "_hasher", Watched())
+    assert _login(client, "ana", "no es la clave").status_code == 401  # type: ignore[attr-defined]
+    assert _login(client, "ana", TEST_PASSWORD).status_code == 303  # type: ignore[attr-defined]
+    assert _login(client, "nadie", TEST_PASSWORD).status_code == 401  # type: ignore[attr-defined]
+    assert held_during_argon2 == [False, False, False]
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "admin",

@@ -241,16 +241,26 @@ def _check_rate(session: Session, keys: list[tuple[str, int]], now: datetime) ->
                                     "or ask an administrator to reset your password.", minutes=minutes))
 
 
-def authenticate(session: Session, username: str, password: str, client_key: str) -> Actor:
-    """Check a username and password; return the actor.
+@dataclass(frozen=True, slots=True)
+class PasswordCheck:
+    """What :func:`check_password` found, for :func:`record_sign_in` to write down."""
 
-    ``client_key`` identifies the client (its address). The attempt is recorded and
-    **committed** even when this raises, so rolling back cannot erase failures.
+    user_key: str
+    address_key: str
+    at: datetime
+    user_id: int | None  # the named account, when it exists
+    verified_hash: str | None  # the stored hash the password matched; None: wrong password or unknown user
+    new_hash: str | None  # the password hashed with today's parameters, when the stored hash is older
+
+
+def check_password(session: Session, username: str, password: str, client_key: str) -> PasswordCheck:
+    """The read half of a sign-in: the rate limit, then argon2 (tens of ms of CPU). Writes nothing.
+
+    Run it outside any write lock or queue; :func:`record_sign_in` then writes the outcome.
 
     Raises:
         TooManyAttempts: 5 failures for this address and username, or 20 for this address,
             within 15 minutes.
-        Unauthenticated: wrong username or password, or a deactivated account.
     """
     name = username.strip().lower()
     now = _now()
@@ -260,25 +270,57 @@ def authenticate(session: Session, username: str, password: str, client_key: str
     user = session.scalar(select(AppUser).where(AppUser.username == name)) if name else None
     try:
         _hasher.verify(user.password_hash if user is not None else _DUMMY_HASH, password)
-        ok = user is not None
+        verified = user.password_hash if user is not None else None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
-    # The first write comes after the (slow) argon2 check: SQLite's write lock is never held across it.
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - ATTEMPTS_KEPT))
-    if not ok or user is None:
-        session.add_all([LoginAttempt(key=user_key, at=now, ok=False), LoginAttempt(key=address_key, at=now, ok=False)])
+        verified = None
+    new_hash = _hasher.hash(password) if verified is not None and _hasher.check_needs_rehash(verified) else None
+    return PasswordCheck(user_key=user_key, address_key=address_key, at=now,
+                         user_id=user.id if user is not None else None, verified_hash=verified, new_hash=new_hash)
+
+
+def record_sign_in(session: Session, check: PasswordCheck) -> Actor:
+    """The write half of a sign-in: record the attempt and **commit** it, even when this raises.
+
+    The rate limit is checked again first, so failures recorded by concurrent sign-ins since
+    :func:`check_password` still count. A password changed in between fails the sign-in.
+
+    Raises:
+        TooManyAttempts: the limit was reached meanwhile.
+        Unauthenticated: wrong username or password, or a deactivated account.
+    """
+    keys = [(check.user_key, MAX_FAILS_PER_USERNAME), (check.address_key, MAX_FAILS_PER_ADDRESS)]
+    _check_rate(session, keys, check.at)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < check.at - ATTEMPTS_KEPT))
+    user = session.get(AppUser, check.user_id) if check.user_id is not None else None
+    if user is None or check.verified_hash is None or user.password_hash != check.verified_hash:
+        session.add_all([LoginAttempt(key=check.user_key, at=check.at, ok=False),
+                         LoginAttempt(key=check.address_key, at=check.at, ok=False)])
         session.commit()
         raise Unauthenticated(t("Wrong username or password."))
     if not user.active:
-        session.add(LoginAttempt(key=user_key, at=now, ok=False))
+        session.add(LoginAttempt(key=check.user_key, at=check.at, ok=False))
         session.commit()
         raise Unauthenticated(t("This account is deactivated. Ask an administrator to reactivate it."))
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+    if check.new_hash is not None:
+        user.password_hash = check.new_hash
         log.info("password rehashed id=%s", user.id)
-    session.add(LoginAttempt(key=user_key, at=now, ok=True))
+    session.add(LoginAttempt(key=check.user_key, at=check.at, ok=True))
     session.commit()
     return _actor(user)
+
+
+def authenticate(session: Session, username: str, password: str, client_key: str) -> Actor:
+    """Check a username and password; return the actor (:func:`check_password`, then :func:`record_sign_in`).
+
+    ``client_key`` identifies the client (its address). The attempt is recorded and
+    **committed** even when this raises, so rolling back cannot erase failures.
+
+    Raises:
+        TooManyAttempts: 5 failures for this address and username, or 20 for this address,
+            within 15 minutes.
+        Unauthenticated: wrong username or password, or a deactivated account.
+    """
+    return record_sign_in(session, check_password(session, username, password, client_key))
 
 
 def open_session(session: Session, actor: Actor, *, ttl: timedelta = DEFAULT_SESSION_TTL) -> tuple[str, str]:

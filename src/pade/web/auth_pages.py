@@ -9,22 +9,26 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from pade.auth.roles import Actor, Permission, Role
 from pade.auth.service import (
+    PasswordCheck,
     TooManyAttempts,
-    authenticate,
+    check_password,
     close_session,
     create_user,
     list_users,
     open_session,
+    record_sign_in,
     set_active,
     set_password,
 )
 from pade.core.errors import Conflict, InvalidDefinition, NotFound, Unauthenticated
 from pade.registry.service import entity_codes
 from pade.web.backoffice_nav import entries_for
-from pade.web.deps import SessionDep, TxSessionDep, WriteGate
+from pade.web.deps import SessionDep, TxSessionDep, WriteGate, write_gate
 from pade.web.security import (
     ActorDep,
     CsrfDep,
@@ -66,22 +70,38 @@ def login_form(request: Request, siguiente: str | None = None) -> HTMLResponse:
 
 
 @router.post("/entrar", response_class=HTMLResponse)
-def login(request: Request, session: SessionDep, _gate: WriteGate, username: Annotated[str, Form()],
-          password: Annotated[str, Form()], siguiente: Annotated[str, Form()] = "/admin") -> Response:
+async def login(request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()],
+                siguiente: Annotated[str, Form()] = "/admin") -> Response:
+    """Sign in. argon2 runs outside the write gate; only the short write of the outcome queues for it."""
     check_same_origin(request)
     target = safe_next(siguiente)
+    factory: sessionmaker[Session] = request.app.state.sessions
+    ttl = timedelta(hours=request.app.state.settings.session_hours)
     try:
-        actor = authenticate(session, username, password, client_key(request))
+        check = await run_in_threadpool(_check_password, factory, username, password, client_key(request))
+        async with write_gate(request.app.state):
+            session_id = await run_in_threadpool(_sign_in, factory, check, ttl)
     except (Unauthenticated, TooManyAttempts) as e:
         return _templates(request).TemplateResponse(
             request, "login.html", {"siguiente": target, "error": str(e), "username": username[:60]},
             status_code=e.http_status)
-    hours: int = request.app.state.settings.session_hours
-    session_id, _csrf = open_session(session, actor, ttl=timedelta(hours=hours))
-    session.commit()
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(response, request, session_id)
     return response
+
+
+def _check_password(factory: sessionmaker[Session], username: str, password: str, key: str) -> PasswordCheck:
+    with factory() as session:
+        return check_password(session, username, password, key)
+
+
+def _sign_in(factory: sessionmaker[Session], check: PasswordCheck, ttl: timedelta) -> str:
+    """Record the attempt; on success open the session. Returns the session id."""
+    with factory() as session:
+        actor = record_sign_in(session, check)
+        session_id, _csrf = open_session(session, actor, ttl=ttl)
+        session.commit()
+        return session_id
 
 
 @router.post("/salir")

@@ -44,12 +44,19 @@ import ibis.expr.types as ir
 
 from pade.core.errors import InvalidDefinition
 from pade.core.i18n import t
-from pade.indicators.snapshot import REF_CIIU, canonical_schemas
+from pade.indicators.snapshot import (
+    COMPANY_ATTRIBUTES,
+    COMPANY_ATTRIBUTES_SCHEMA,
+    DIMENSION_LABELS,
+    REF_CIIU,
+    YEAR_MAX,
+    canonical_schemas,
+)
 from pade.programme.models import Acumulacion, Agregacion, Filtro, Indicador, Medida, Operador, Programa
 from pade.records.kinds import KINDS_BY_NAME, RecordKind, Subject
 from pade.records.tables import table_name
 
-DIMENSIONS: tuple[str, ...] = ("departamento", "tamano", "seccion_ciiu", "exportador", "sexo_titular")
+DIMENSIONS: tuple[str, ...] = DIMENSION_LABELS
 GROUPINGS: dict[str, tuple[str, ...]] = {
     "total": (),
     "departamento": ("departamento",),
@@ -108,8 +115,11 @@ class CompiledIndicator:
 @cache
 def unbound_tables() -> dict[str, ir.Table]:
     """Unbound Ibis tables with the snapshot's canonical schemas (immutable, so built once)."""
-    return {name: ibis.table(ibis.Schema.from_pyarrow(schema), name=name)
-            for name, schema in canonical_schemas().items()}
+    tables = {name: ibis.table(ibis.Schema.from_pyarrow(schema), name=name)
+              for name, schema in canonical_schemas().items()}
+    spans = ibis.Schema.from_pyarrow(COMPANY_ATTRIBUTES_SCHEMA)
+    tables[COMPANY_ATTRIBUTES] = ibis.table(spans, name=COMPANY_ATTRIBUTES)
+    return tables
 
 
 def measure_subject(m: Medida) -> Subject | None:
@@ -398,31 +408,56 @@ def _query(bases: list[_Base], *, dims: tuple[str, ...], tables: dict[str, ir.Ta
 
 
 def _with_company_attributes(base: ir.Table, tables: dict[str, ir.Table], dims: tuple[str, ...]) -> ir.Table:
-    """Attach the company attributes valid in the year: the latest version dated on or before 31 December,
-    else (a company first described later) its earliest version; no version at all gives unknowns.
-    ``base`` has one row per subject and year; only the attributes in ``dims`` are attached."""
+    """Attach the company attributes valid in the year (see :func:`company_attributes`): ``base`` has one row
+    per subject and year, and meets exactly one span of its company (none: the company has no version, and
+    every attribute reads ``no_informado``). Only the attributes in ``dims`` are attached."""
+    spans = tables[COMPANY_ATTRIBUTES]
+    spans = spans.select("a_ruc", "a_from", "a_to", *dims)
+    joined = base.left_join(spans, (base.subject == spans.a_ruc) & (base.anio >= spans.a_from)
+                            & (base.anio < spans.a_to))
+    return joined.select(*[joined[c] for c in base.columns], **{d: joined[d].fill_null(UNKNOWN) for d in dims})
+
+
+def company_attributes(tables: dict[str, ir.Table]) -> ir.Table:
+    """The company attributes valid in each year, as spans of years per company: ``a_ruc``, ``a_from``
+    (inclusive), ``a_to`` (exclusive) and the breakdown labels. A snapshot holds it, derived once when the
+    snapshot is taken; on PostgreSQL (and an older snapshot) the engine materialises it once per connection;
+    every query joins it on the RUC and the year (decision 0007).
+
+    The version valid in year Y is the latest dated on or before 31 December of Y (ties: the highest id), else,
+    for a year before the company's first version, its earliest version (ties: the highest id). So the latest
+    version of each year a company has versions in rules from that year until its next such year; the years
+    before the first are ruled by the earliest version, which is the first year's latest unless that year
+    has several versions (then it gets a span of its own)."""
     cv = tables["company_version"]
-    sources = {"departamento": "ubigeo", "seccion_ciiu": "ciiu"}
-    attrs = {sources.get(d, d): cv[sources.get(d, d)] for d in dims}
-    versions = cv.select(v_ruc=cv.ruc, v_from=cv.valid_from, v_id=cv.id, **attrs)
-    joined = base.left_join(versions, base.subject == versions.v_ruc)
-    before = joined.v_from.year() <= joined.anio
-    days = joined.v_from.epoch_days()
-    order_key = ibis.ifelse(before, -days, days + 10_000_000)
-    pick = ibis.row_number().over(group_by=[joined.subject, joined.anio], order_by=[order_key, ibis.desc(joined.v_id)])
-    chosen = joined.mutate(e_pick=pick).filter(lambda r: r.e_pick == 0)
-    keep = list(base.columns)
-    labels: dict[str, ir.Value] = {}
-    if "seccion_ciiu" in dims:
-        ciiu = tables[REF_CIIU]
-        chosen = chosen.left_join(ciiu, chosen.ciiu.substr(0, 2) == ciiu.division)
-        labels["seccion_ciiu"] = chosen.seccion.fill_null(UNKNOWN)
-    if "departamento" in dims:
-        labels["departamento"] = chosen.ubigeo.substr(0, 2).fill_null(UNKNOWN)
-    for d in ("tamano", "exportador", "sexo_titular"):
-        if d in dims:
-            labels[d] = chosen[d].fill_null(UNKNOWN)
-    return chosen.select(*[chosen[c] for c in keep], **{d: labels[d] for d in dims})
+    ciiu = tables[REF_CIIU]
+    labelled = cv.left_join(ciiu, cv.ciiu.substr(0, 2) == ciiu.division)
+    # one window (one sort) for everything: the company's versions in order of date, then id
+    window = ibis.window(group_by=labelled.ruc, order_by=[labelled.valid_from, labelled.id])
+    year = labelled.valid_from.year().cast("int64")
+    versions = labelled.select(
+        a_ruc=labelled.ruc, a_year=year, e_next_year=year.lead().over(window),
+        e_date=labelled.valid_from, e_next_date=labelled.valid_from.lead().over(window),
+        e_first_date=labelled.valid_from.min().over(window),
+        departamento=labelled.ubigeo.substr(0, 2), tamano=labelled.tamano, seccion_ciiu=labelled.seccion,
+        exportador=labelled.exportador, sexo_titular=labelled.sexo_titular,
+    )
+    # the latest of its year (ties: highest id) is the last of its year in that order; the earliest
+    # (ties: highest id) is the last of the first date
+    latest = versions.e_next_year.isnull() | (versions.e_next_year != versions.a_year)
+    earliest = (versions.e_date == versions.e_first_date) & (
+        versions.e_next_date.isnull() | (versions.e_next_date != versions.e_date))
+    versions = versions.mutate(e_latest=latest, e_earliest=earliest)
+    labels = list(DIMENSIONS)
+    ruled = versions.filter(versions.e_latest)
+    ruled = ruled.select(a_ruc=ruled.a_ruc,
+                         a_from=ibis.ifelse(ruled.e_earliest, ibis.literal(0, "int64"), ruled.a_year),
+                         a_to=ruled.e_next_year.fill_null(ibis.literal(YEAR_MAX, "int64")),
+                         **{d: ruled[d] for d in labels})
+    first = versions.filter(versions.e_earliest & ~versions.e_latest)
+    before = first.select(a_ruc=first.a_ruc, a_from=ibis.literal(0, "int64"), a_to=first.a_year,
+                          **{d: first[d] for d in labels})
+    return ibis.union(ruled, before)
 
 
 def _with_market_attributes(base: ir.Table, tables: dict[str, ir.Table]) -> ir.Table:

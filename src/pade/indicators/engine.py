@@ -30,9 +30,11 @@ from pade.indicators.compile import (
     CompiledIndicator,
     CompiledMeasure,
     CompiledQuery,
+    company_attributes,
     compile_indicator,
+    unbound_tables,
 )
-from pade.indicators.snapshot import Snapshot, canonical_schemas
+from pade.indicators.snapshot import COMPANY_ATTRIBUTES, Snapshot, canonical_schemas
 from pade.programme.formula import Algebra, evaluate, parse
 from pade.programme.models import Indicador, Programa
 
@@ -60,6 +62,10 @@ def connect(engine: EngineName, *, snapshot: Snapshot | None = None, database_ur
         con = ibis.duckdb.connect(threads=os.cpu_count() or 2)
         for name in canonical_schemas():
             con.read_parquet(str(snapshot.file(name)), table_name=name)
+        if COMPANY_ATTRIBUTES in snapshot.tables:
+            con.read_parquet(str(snapshot.file(COMPANY_ATTRIBUTES)), table_name=COMPANY_ATTRIBUTES)
+        else:  # a snapshot taken before the spans were part of it
+            _company_attributes(con)
         try:
             yield con
         finally:
@@ -73,6 +79,7 @@ def connect(engine: EngineName, *, snapshot: Snapshot | None = None, database_ur
         con = ibis.postgres.connect(host=url.host, port=url.port, user=url.username, password=url.password,
                                     database=url.database)
         _postgres_reference(con)
+        _company_attributes(con)
         try:
             yield con
         finally:
@@ -91,6 +98,13 @@ def _postgres_reference(con: Any) -> None:
     con.create_table(REF_CIIU, _ciiu_table(), temp=True, overwrite=True)
 
 
+def _company_attributes(con: Any) -> None:
+    """Materialise the company attributes by span of years once per connection (where no snapshot holds them):
+    every query that breaks a measure down by company attributes joins this table instead of picking a
+    version per subject and year."""
+    con.create_table(COMPANY_ATTRIBUTES, company_attributes(unbound_tables()), temp=True, overwrite=True)
+
+
 @contextmanager
 def _spark(snapshot: Snapshot) -> Iterator[Any]:
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -105,6 +119,10 @@ def _spark(snapshot: Snapshot) -> Iterator[Any]:
     con = ibis.pyspark.connect(session)
     for name in canonical_schemas():
         session.read.parquet(str(snapshot.file(name))).createOrReplaceTempView(name)
+    if COMPANY_ATTRIBUTES in snapshot.tables:
+        session.read.parquet(str(snapshot.file(COMPANY_ATTRIBUTES))).createOrReplaceTempView(COMPANY_ATTRIBUTES)
+    else:
+        con.create_view(COMPANY_ATTRIBUTES, company_attributes(unbound_tables()), overwrite=True)
     try:
         yield con
     finally:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 MANIFEST = "manifest.json"
 REF_CIIU = "ref_ciiu"
+COMPANY_ATTRIBUTES = "company_attributes"  # derived: the company attributes valid in each span of years
 APPROVED = ReviewStatus.aprobada.value
 APPROVED_SUFFIX = ":aprobadas"  # marks a table name passed to the SQLite child process as filtered
 # Columns no engine reads, left out of the snapshot (decision 0007): a record's key and row hashes (the
@@ -209,6 +211,71 @@ def _ciiu_table() -> pa.Table:
     return pa.table({"division": divisions, "seccion": [reference.ciiu_section_of(d) for d in divisions]})
 
 
+def derive_company_attributes(versions: pa.Table) -> pa.Table:
+    """The company attributes by span of years: what ``compile.company_attributes`` gives, derived here once
+    per snapshot without sorting strings. In order of company, date and id, the latest version of a year
+    (ties: the highest id) is the last of its year and rules until the company's next year with a version;
+    the earliest (ties: the highest id) is the last of the company's first date and rules the years before
+    its first (a span of its own only when its year has a later version). Rows stay in the order of the
+    versions (by id), so equal data gives equal bytes; the content hash covers the result, so a change in
+    how it is derived is a new snapshot. ``tests/unit/test_company_attributes.py`` checks it against the
+    definition and against the Ibis expression PostgreSQL uses."""
+    n = versions.num_rows
+    company = _company_keys(versions.column("ruc"))
+    date = versions.column("valid_from").combine_chunks().cast(pa.int32()).to_numpy(zero_copy_only=False)
+    ids = versions.column("id").to_numpy()
+    # in order of company; then the companies with several versions (few) in order of date and id
+    order = np.argsort(company, kind="stable")
+    sorted_keys = company[order]
+    several = np.zeros(n, dtype=bool)
+    twin = sorted_keys[1:] == sorted_keys[:-1]
+    several[1:] |= twin
+    several[:-1] |= twin
+    rows = order[several]
+    order[several] = rows[np.lexsort((ids[rows], date[rows], company[rows]))]
+    company, date = company[order], date[order]
+    year = pc.year(versions.column("valid_from")).to_numpy().astype(np.int64)[order]
+    same_next = np.zeros(n, dtype=bool)  # the next row is a version of the same company
+    same_next[:-1] = company[:-1] == company[1:]
+    next_year = np.full(n, YEAR_MAX, dtype=np.int64)
+    next_year[:-1] = np.where(same_next[:-1], year[1:], YEAR_MAX)
+    next_date = np.full(n, -1, dtype=np.int64)
+    next_date[:-1] = np.where(same_next[:-1], date[1:], -1)
+    same_prev = np.zeros(n, dtype=bool)
+    same_prev[1:] = same_next[:-1]
+    starts = np.maximum.accumulate(np.where(same_prev, 0, np.arange(n)))  # first row of each company
+    latest = ~same_next | (next_year != year)
+    earliest = (date == date[starts]) & (next_date != date)
+    keep, a_from, a_to = (np.empty(n, dtype=bool), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64))
+    keep[order] = latest | earliest
+    a_from[order] = np.where(earliest, 0, year)
+    a_to[order] = np.where(latest, next_year, year)
+    kept = versions.select(["ruc", "ubigeo", "ciiu", "tamano", "exportador", "sexo_titular"]).filter(pa.array(keep))
+    divisions = _ciiu_table()
+    division = pc.utf8_slice_codeunits(kept.column("ciiu"), 0, 2)
+    # missing attributes stay null here: the engine labels them when it joins (a company without versions too)
+    return pa.table({"a_ruc": kept.column("ruc"), "a_from": pa.array(a_from[keep]), "a_to": pa.array(a_to[keep]),
+                     "departamento": pc.utf8_slice_codeunits(kept.column("ubigeo"), 0, 2),
+                     "tamano": kept.column("tamano"),
+                     "seccion_ciiu": pc.take(divisions.column("seccion"),
+                                             pc.index_in(division, value_set=divisions.column("division"))),
+                     "exportador": kept.column("exportador"), "sexo_titular": kept.column("sexo_titular")},
+                    schema=COMPANY_ATTRIBUTES_SCHEMA)
+
+
+def _company_keys(ruc: pa.ChunkedArray) -> np.ndarray[Any, Any]:
+    """An integer per RUC, equal for equal RUCs: the RUC itself when every RUC is 11 digits (checked on
+    import), else a dictionary code (never expected, but it must not break the snapshot)."""
+    lengths = pc.min_max(pc.utf8_length(ruc))
+    digits = pc.all(pc.utf8_is_digit(ruc)).as_py() is not False
+    keys: np.ndarray[Any, Any]
+    if digits and lengths["min"].as_py() == lengths["max"].as_py() == 11:
+        keys = pc.cast(ruc, pa.int64()).to_numpy()
+    else:
+        keys = pc.dictionary_encode(ruc).combine_chunks().indices.to_numpy().astype(np.int64)
+    return keys
+
+
 def _parquet(table: pa.Table) -> bytes:
     """The Parquet encoding of ``table``: it re-encodes values, so equal data gives equal bytes whatever the
     in-memory layout (chunks, slices, validity buffers) — which makes it the thing to hash."""
@@ -236,12 +303,18 @@ def take_snapshot(engine: Engine, root: Path, *, progress: Progress | None = Non
         entries: dict[str, dict[str, Any]] = {}
         total = len(tables) + 1
         report("leer", 1, 1)
-        for name, tbl in itertools.chain(data, [(REF_CIIU, _ciiu_table())]):
+
+        def write(name: str, tbl: pa.Table) -> None:
             blob = _parquet(tbl)
             (tmp / f"{name}.parquet").write_bytes(blob)
             entries[name] = {"rows": tbl.num_rows, "sha256": hashlib.sha256(blob).hexdigest(),
                              "file": f"{name}.parquet"}
-            del blob, tbl
+
+        for name, tbl in itertools.chain(data, [(REF_CIIU, _ciiu_table())]):
+            write(name, tbl)
+            if name == "company_version":  # derived once here, read by every compute on this snapshot
+                write(COMPANY_ATTRIBUTES, derive_company_attributes(tbl))
+            del tbl
             report("escribir", len(entries), total)
         digests = {name: e["sha256"] for name, e in entries.items()}
         content_hash = hashlib.sha256(json.dumps(digests, sort_keys=True).encode()).hexdigest()
@@ -272,4 +345,11 @@ def canonical_schemas() -> dict[str, pa.Schema]:
     out = {name: arrow_schema(tbl) for name, tbl in snapshot_tables().items()}
     out[REF_CIIU] = pa.schema([pa.field("division", pa.string()), pa.field("seccion", pa.string())])
     return out
+
+
+DIMENSION_LABELS = ("departamento", "tamano", "seccion_ciiu", "exportador", "sexo_titular")
+YEAR_MAX = 9999  # open end of the last span of company attributes
+COMPANY_ATTRIBUTES_SCHEMA = pa.schema([pa.field("a_ruc", pa.string()), pa.field("a_from", pa.int64()),
+                                       pa.field("a_to", pa.int64()),
+                                       *[pa.field(d, pa.string()) for d in DIMENSION_LABELS]])
 

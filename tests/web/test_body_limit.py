@@ -147,3 +147,22 @@ def test_an_endless_api_body_stops_being_read_past_the_limit(app: FastAPI) -> No
         "content-type": "application/json", "authorization": f"Bearer {TOKEN}"}, endless)
     assert status == 413 and "pade import" in json.loads(body)["detail"]
     assert read == LIMIT // len(chunk) + 1  # the first chunk past the limit, and not one more
+
+
+@pytest.mark.parametrize("path", [PRODUCE, "/admin/valores"])
+def test_an_anonymous_upload_is_sent_to_sign_in_before_its_body_is_read(app: FastAPI, path: str) -> None:
+    """Who may upload is checked before the form is parsed: a visitor without a session spools nothing."""
+    def never() -> Iterator[bytes]:
+        raise AssertionError("the body was read")
+        yield b""  # pragma: no cover
+
+    status, _, read = run_asgi(app, path, {"content-type": "multipart/form-data; boundary=x",
+                                           "content-length": str(LIMIT // 2)}, never())
+    assert (status, read) == (303, 0)
+
+
+def test_an_import_form_without_a_file_says_what_to_do(client: TestClient, app: FastAPI) -> None:
+    csrf = sign_in_as(client, Role.OFICIAL, entity_code="PRODUCE")
+    r = client.post(PRODUCE, data={"kind": "culminacion", "csrf_token": csrf})
+    assert r.status_code == 422 and "Elija el archivo que desea cargar" in r.text
+    assert stored(app, ImportBatch) == 0

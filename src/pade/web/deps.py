@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import FormData, UploadFile
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -57,6 +58,28 @@ def _transaction(request: Request, _gate: WriteGate) -> Iterator[Session]:
     factory: sessionmaker[Session] = request.app.state.sessions
     with factory() as session, session.begin():
         yield session
+
+
+async def _form(request: Request) -> FormData:
+    return await request.form()
+
+
+FormDep = Annotated[FormData, Depends(_form)]
+"""The posted form, parsed when this parameter's turn comes: declared after the permission checks
+(``ActorDep``, ``requires``, ``CsrfDep``), a visitor who may not post is refused before the body is read.
+(Route parameters declared with ``Form()``/``File()`` are parsed before any dependency runs.)"""
+
+
+def form_text(form: FormData, name: str) -> str:
+    """A text field of ``form`` ("" when missing or a file)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def form_file(form: FormData, name: str) -> UploadFile | None:
+    """A file field of ``form`` with a file name, else None."""
+    value = form.get(name)
+    return value if isinstance(value, UploadFile) and value.filename else None
 
 
 # scope="function": the commit runs before the response is sent, so a 2xx means the work is stored

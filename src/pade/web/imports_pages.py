@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -18,7 +18,7 @@ from pade.core.errors import Conflict, NotFound, PadeError
 from pade.core.i18n import t
 from pade.records import review, uploads
 from pade.records.tables import ReviewStatus
-from pade.web.deps import SessionDep, TxSessionDep
+from pade.web.deps import FormDep, SessionDep, TxSessionDep, form_file, form_text
 from pade.web.security import CsrfDep, requires
 
 router = APIRouter(include_in_schema=False)
@@ -102,11 +102,15 @@ def entity_imports(request: Request, session: SessionDep, actor: EntityReaderDep
 
 @router.post("/admin/importaciones/{entidad}", response_class=HTMLResponse)
 def entity_upload(request: Request, session: SessionDep, actor: EntityImporterDep, _csrf: CsrfDep, entidad: str,
-                  kind: Annotated[str, Form()], archivo: Annotated[UploadFile, File()]) -> Response:
+                  form: FormDep) -> Response:
     """Upload a file; on success go to its validation report, else show the error on the entity page."""
+    archivo = form_file(form, "archivo")
+    if archivo is None:
+        return _entity_page(request, session, actor, entidad, status_code=422,
+                            error=t("Choose the file to upload (CSV or XLSX) and send the form again."))
     try:
-        report = uploads.upload_import(request.app.state.engine, actor, entidad=entidad, kind=kind,
-                                       source=archivo.file, file_name=archivo.filename)
+        report = uploads.upload_import(request.app.state.engine, actor, entidad=entidad,
+                                       kind=form_text(form, "kind"), source=archivo.file, file_name=archivo.filename)
     except PadeError as e:
         if e.http_status in (401, 403):
             raise

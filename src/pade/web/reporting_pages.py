@@ -10,10 +10,11 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
+from starlette.datastructures import UploadFile
 
 from pade.auth.roles import Actor, Permission, Role, allowed, visible_entities
 from pade.core.db import transaction
@@ -22,7 +23,7 @@ from pade.core.i18n import t
 from pade.reporting import calendar, quality, service
 from pade.reporting.evidence import CONTENT_TYPES, MAX_EVIDENCE_BYTES, read_evidence
 from pade.reporting.service import Evidence, ValueSubmission
-from pade.web.deps import SessionDep
+from pade.web.deps import FormDep, SessionDep, form_file, form_text
 from pade.web.security import CsrfDep, requires
 
 router = APIRouter(include_in_schema=False)
@@ -94,15 +95,15 @@ def value_form(request: Request, session: SessionDep, actor: ReporterDep, variab
 
 @router.post("/admin/valores", response_class=HTMLResponse)
 async def value_submit(request: Request, session: SessionDep, actor: ReporterDep, _csrf: CsrfDep,
-                       variable: Annotated[str, Form()], entidad: Annotated[str, Form()],
-                       periodo: Annotated[str, Form()], valor: Annotated[str, Form()],
-                       justificacion: Annotated[str, Form()] = "", evidencia_url: Annotated[str, Form()] = "",
-                       evidencia: Annotated[UploadFile | None, File()] = None) -> Response:
+                       form: FormDep) -> Response:
     """Submit a value (a new revision when the value exists); errors re-show the form with what was typed."""
+    variable, entidad, periodo, valor, justificacion, evidencia_url = (
+        form_text(form, name) for name in ("variable", "entidad", "periodo", "valor", "justificacion",
+                                           "evidencia_url"))
     values = {"variable": variable, "entidad": entidad, "periodo": periodo, "valor": valor,
               "justificacion": justificacion, "evidence_url": evidencia_url}
     try:
-        evidence = await _read_upload(evidencia)
+        evidence = await _read_upload(form_file(form, "evidencia"))
         try:
             year = int(periodo)
         except ValueError:
@@ -117,10 +118,10 @@ async def value_submit(request: Request, session: SessionDep, actor: ReporterDep
 
 
 async def _read_upload(upload: UploadFile | None) -> Evidence | None:
-    if upload is None or not upload.filename:
+    if upload is None:
         return None
     data = await upload.read(MAX_EVIDENCE_BYTES + 1)
-    return Evidence(upload.filename, data)
+    return Evidence(upload.filename or "", data)  # form_file() gives only uploads with a file name
 
 
 @router.get("/admin/valores/{value_id}", response_class=HTMLResponse)

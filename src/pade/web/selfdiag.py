@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import anyio
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from pade.core.errors import NotFound
 from pade.core.i18n import t
@@ -30,7 +29,7 @@ from pade.diagnostics.store import Assessment
 from pade.registry.ruc import InvalidRuc
 from pade.reports.diagnosis_chart import Bar, dimension_chart_svg
 from pade.web import selfdiag_forms as forms
-from pade.web.deps import SessionDep, TxSessionDep
+from pade.web.deps import FormDep, SessionDep, TxSessionDep
 from pade.web.submissions import submission_queue
 
 # Every route is named "selfdiag_…": url_for() resolves a name app-wide, and a bare name such as "submit"
@@ -170,13 +169,6 @@ def _save_step(session: Session, a: Assessment, parsed: forms.ParsedStep) -> dic
                 problems.setdefault(p.question, p.message[:1].upper() + p.message[1:])
                 answers.pop(p.question, None)
     return problems
-
-
-async def _form(request: Request) -> FormData:
-    return await request.form()
-
-
-FormDep = Annotated[FormData, Depends(_form)]
 
 
 @router.get("/{assessment_id}/paso/{number}", response_class=HTMLResponse, name="selfdiag_step")

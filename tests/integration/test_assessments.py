@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, select, text
 from stdnum.pe import ruc as stdnum_ruc
 
 from pade.core.db import session_factory, transaction
+from pade.core.errors import PadeError
 from pade.core.settings import Settings
 from pade.diagnostics import assessments as svc
 from pade.diagnostics.loader import questionnaires_dir
@@ -24,6 +26,7 @@ from pade.registry.ruc import InvalidRuc
 from pade.web.app import create_app
 
 DAY = date(2026, 3, 2)
+T = TypeVar("T")
 
 
 def ruc(n: int) -> str:
@@ -43,17 +46,26 @@ def store(engine: Engine) -> Engine:
     return engine
 
 
+def only(outcomes: Sequence[T | PadeError]) -> T:
+    """The one outcome of a ``*_many`` call, raised if it is an error."""
+    (outcome,) = outcomes
+    if isinstance(outcome, PadeError):
+        raise outcome
+    return outcome
+
+
+def save(engine: Engine, assessment_id: str, answers: dict[str, Any], respondent: str | None = None) -> None:
+    only(svc.save_many(engine, [svc.Save(assessment_id, answers, respondent=respondent)]))
+
+
 def take(engine: Engine, company: str, vector: str, day: date) -> str:
     answers = vectors()[vector]["respuestas"]
-    with transaction(session_factory(engine)) as s:
-        a = svc.start(s, ruc=company, questionnaire="madurez_digital", consent=True)
-        keys = list(answers)
-        svc.save(s, a.id, {k: answers[k] for k in keys[: len(keys) // 2]}, respondent="gerente")
-        assessment_id = a.id
-    with transaction(session_factory(engine)) as s:  # resumed later, by another respondent
-        svc.save(s, assessment_id, {k: answers[k] for k in keys[len(keys) // 2:]}, respondent="contador")
-    svc.submit(engine, assessment_id, today=day)
-    return assessment_id
+    a = only(svc.start_many(engine, [svc.Start(ruc=company, questionnaire="madurez_digital", consent=True)]))
+    keys = list(answers)
+    save(engine, a.id, {k: answers[k] for k in keys[: len(keys) // 2]}, respondent="gerente")
+    save(engine, a.id, {k: answers[k] for k in keys[len(keys) // 2:]}, respondent="contador")  # resumed later
+    svc.submit(engine, a.id, today=day)
+    return a.id
 
 
 def test_submit_scores_stores_and_feeds_the_indicators(store: Engine) -> None:
@@ -136,12 +148,12 @@ def test_peer_group_is_widened_when_small(store: Engine) -> None:
 
 
 def test_invalid_answers_and_ruc_are_refused_with_every_problem(store: Engine) -> None:
-    with pytest.raises(InvalidRuc, match="dígito verificador"), transaction(session_factory(store)) as s:
-        svc.start(s, ruc=ruc(1)[:-1] + "0" if ruc(1)[-1] != "0" else ruc(1)[:-1] + "1", questionnaire="madurez_digital")
-    with transaction(session_factory(store)) as s:
-        a = svc.start(s, ruc=ruc(3), questionnaire="madurez_digital")
-        with pytest.raises(InvalidAnswers) as info:
-            svc.save(s, a.id, {"dp2": "no_existe", "pregunta_x": 1})
+    wrong = ruc(1)[:-1] + "0" if ruc(1)[-1] != "0" else ruc(1)[:-1] + "1"
+    with pytest.raises(InvalidRuc, match="dígito verificador"):
+        only(svc.start_many(store, [svc.Start(ruc=wrong, questionnaire="madurez_digital")]))
+    a = only(svc.start_many(store, [svc.Start(ruc=ruc(3), questionnaire="madurez_digital")]))
+    with pytest.raises(InvalidAnswers) as info:
+        save(store, a.id, {"dp2": "no_existe", "pregunta_x": 1})
     assert len(info.value.problems) == 2
     with pytest.raises(InvalidAnswers):  # incomplete on submit
         svc.submit(store, a.id, today=DAY)
@@ -191,10 +203,9 @@ def test_http_flow_on_a_phone(sqlite_settings: Settings) -> None:
 
 
 def draft(engine: Engine, company: str, vector: str) -> str:
-    with transaction(session_factory(engine)) as s:
-        a = svc.start(s, ruc=company, questionnaire="madurez_digital")
-        svc.save(s, a.id, vectors()[vector]["respuestas"])
-        return a.id
+    a = only(svc.start_many(engine, [svc.Start(ruc=company, questionnaire="madurez_digital")]))
+    save(engine, a.id, vectors()[vector]["respuestas"])
+    return a.id
 
 
 def complete(company: str, vector: str, **declared: Any) -> svc.Submission:
@@ -209,8 +220,7 @@ def test_submit_many_commits_a_group_and_keeps_each_submissions_own_outcome(stor
     ok = draft(store, ruc(20), "todo_maximo")
     closed = take(store, ruc(21), "todo_minimo", DAY)
     incomplete = draft(store, ruc(22), "todo_maximo")
-    with transaction(session_factory(store)) as s:
-        svc.save(s, incomplete, {"dp2": None})
+    save(store, incomplete, {"dp2": None})
     with store.connect() as conn:
         batches_before = conn.execute(text("SELECT count(*) FROM import_batch")).scalar_one()
     outcomes = svc.submit_many(store, [
@@ -317,3 +327,48 @@ def test_a_failing_group_is_written_one_at_a_time_and_only_the_failing_submissio
         stored = set(conn.execute(text("SELECT ruc FROM assessment WHERE status = 'enviada'")).scalars())
         batches = conn.execute(text("SELECT count(*) FROM import_batch")).scalar_one()
     assert stored == {ruc(30), ruc(31), ruc(33)} and batches == 3  # the failed one left nothing behind
+
+
+def test_save_many_keeps_the_valid_answers_and_merges_saves_of_one_draft_in_order(store: Engine) -> None:
+    answers = vectors()["todo_maximo"]["respuestas"]
+    first, second = list(answers)[:2]
+    a = only(svc.start_many(store, [svc.Start(ruc=ruc(40), questionnaire="madurez_digital")]))
+    outcomes = svc.save_many(store, [
+        svc.Save(a.id, {first: answers[first], "pregunta_x": 1}, respondent="gerente", keep_valid=True),
+        svc.Save(a.id, {second: answers[second]}, respondent="contador", consent=True),
+        svc.Save(a.id, {"dp2": "no_existe"}),  # all or nothing: refused alone
+        svc.Save("no-existe", {first: answers[first]}),
+    ])
+    assert [type(o).__name__ for o in outcomes] == ["Saved", "Saved", "InvalidAnswers", "NotFound"]
+    kept = outcomes[0]
+    assert isinstance(kept, svc.Saved) and list(kept.problems) == ["pregunta_x"]
+    with session_factory(store)() as s:
+        stored = svc.get(s, a.id)
+        logged = s.execute(text("SELECT respondent, answers FROM assessment_answer_log WHERE assessment_id = :a "
+                                "ORDER BY id"), {"a": a.id}).all()
+    assert stored.answers == {first: answers[first], second: answers[second]} and stored.consent
+    assert [r.respondent for r in logged] == ["gerente", "contador"]  # what each one answered, in order
+
+
+def test_save_many_does_not_lose_a_save_made_between_its_read_and_its_write(
+        store: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read and write are two transactions: a draft changed in between is read again and saved on top."""
+    answers = vectors()["todo_maximo"]["respuestas"]
+    first, second = list(answers)[:2]
+    a = only(svc.start_many(store, [svc.Start(ruc=ruc(41), questionnaire="madurez_digital")]))
+    real = svc.companies_at
+    calls = 0
+
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:  # runs after the drafts are read, before the write
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            save(store, a.id, {first: answers[first]}, respondent="otro")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(svc, "companies_at", meanwhile)
+    (outcome,) = svc.save_many(store, [svc.Save(a.id, {second: answers[second]}, respondent="yo")])
+    assert isinstance(outcome, svc.Saved) and outcome.assessment.answers == {first: answers[first],
+                                                                          second: answers[second]}
+    with session_factory(store)() as s:
+        assert svc.get(s, a.id).answers == {first: answers[first], second: answers[second]}

@@ -384,10 +384,11 @@ def test_pdf_of_the_results(client: TestClient) -> None:
 
 
 def test_reassessment_shows_the_change_per_dimension(client: TestClient, engine: Engine) -> None:
-    with transaction(session_factory(engine)) as s:
-        a = svc.start(s, ruc=COMPANY, questionnaire="madurez_digital")
-        svc.save(s, a.id, vector("todo_minimo"))
-        first = a.id
+    a = svc.start_many(engine, [svc.Start(ruc=COMPANY, questionnaire="madurez_digital")])[0]
+    assert isinstance(a, Assessment)
+    saved = svc.save_many(engine, [svc.Save(a.id, vector("todo_minimo"))])[0]
+    assert isinstance(saved, svc.Saved)
+    first = a.id
     svc.submit(engine, first, today=date.today() - timedelta(days=svc.REASSESSMENT_MIN_DAYS + 10))
     page = client.get(f"/autodiagnostico/{first}/resultado").text
     assert "Cambio desde su diagnóstico anterior" not in page

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pade.core import audit
-from pade.core.errors import NotFound, PadeError, StoreError
+from pade.core.errors import Conflict, NotFound, PadeError, StoreError
 from pade.core.i18n import t
 from pade.diagnostics.loader import load_questionnaire
 from pade.diagnostics.models import TAMANOS, Cuestionario
@@ -77,22 +77,154 @@ def get(session: Session, assessment_id: str) -> Assessment:
     return a
 
 
-def save(session: Session, assessment_id: str, answers: dict[str, Any], *, respondent: str | None = None,
-         consent: bool | None = None) -> Assessment:
-    """Merge ``answers`` into the draft, after checking them (a draft may be incomplete)."""
+# -- many at once (group commit, decision 0017) ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Start:
+    ruc: str
+    questionnaire: str
+    consent: bool = False
+
+
+@dataclass(frozen=True)
+class Save:
+    """Answers to merge into a draft; ``keep_valid``: keep the valid ones and report the others (a step page)."""
+
+    assessment_id: str
+    answers: dict[str, Any]
+    respondent: str | None = None
+    consent: bool | None = None
+    keep_valid: bool = False
+
+
+@dataclass(frozen=True)
+class Saved:
+    assessment: Assessment  # detached, as saved
+    problems: dict[str, str]  # the answers left out (``keep_valid``), by question
+
+
+def start_many(engine: Engine, starts: list[Start]) -> list[Assessment | PadeError]:
+    """:func:`start` for each of ``starts`` with one commit; an invalid RUC or questionnaire is its own outcome."""
+    outcomes: list[Assessment | PadeError] = []
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        for item in starts:
+            try:
+                outcomes.append(start(session, ruc=item.ruc, questionnaire=item.questionnaire, consent=item.consent))
+            except PadeError as e:
+                outcomes.append(e)
+    return outcomes
+
+
+def save_many(engine: Engine, saves: list[Save], *, again: bool = False) -> list[Saved | PadeError]:
+    """Merge each save's answers into its draft, once checked (a draft may be incomplete), with one commit;
+    each save's error (invalid answers, no such link, already submitted) is its own outcome, and every save
+    is kept in the answer log (who answered what, when).
+
+    The drafts are read and the answers checked before the write transaction starts. Each draft is then
+    written only if nobody changed it since it was read (``updated_at`` unchanged: the read and the write
+    are two transactions, and a save of another process in between would otherwise be lost); a draft
+    changed meanwhile is saved again on its own (``again``), and if it changed once more, refused (409).
+    Saves of one draft in one call are merged in order.
+    """
+    outcomes: list[Saved | PadeError | None] = [None] * len(saves)
+    drafts: dict[str, tuple[Assessment, datetime]] = {}  # id -> (the draft, its updated_at when read)
+    unreadable: dict[str, PadeError] = {}  # id -> why it cannot be saved (no such link, submitted)
+    merged: dict[str, dict[str, Any]] = {}
+    checked: list[tuple[int, Save, dict[str, Any], dict[str, str]]] = []
+    with Session(engine) as session:
+        for assessment_id in dict.fromkeys(item.assessment_id for item in saves):
+            try:
+                a = _draft(session, assessment_id)
+            except PadeError as e:
+                unreadable[assessment_id] = e
+                continue
+            drafts[a.id] = (a, a.updated_at)
+            merged[a.id] = dict(a.answers)
+        views = companies_at(session, (a.ruc for a, _ in drafts.values()), date.today())
+        session.expunge_all()  # detached: nothing set below can be flushed by this session
+    for index, item in enumerate(saves):
+        if item.assessment_id in unreadable:
+            outcomes[index] = unreadable[item.assessment_id]
+            continue
+        a, _ = drafts[item.assessment_id]
+        company = _context_of(views.get(a.ruc), (a.company or {}).get("declarado"))
+        try:
+            merged[a.id], kept, problems = _merged(a, merged[a.id], item.answers, company, keep_valid=item.keep_valid)
+        except PadeError as e:
+            outcomes[index] = e
+            continue
+        checked.append((index, item, kept, problems))
+    now = _now()
+    stale: set[str] = set()
+    with Session(engine) as session, session.begin():
+        for assessment_id, (a, seen) in drafts.items():
+            mine = [(i, item) for i, item, _, _ in checked if item.assessment_id == assessment_id]
+            if not mine:
+                continue
+            consent = next((item.consent for _, item in reversed(mine) if item.consent is not None), None)
+            values: dict[str, Any] = {"answers": merged[assessment_id], "updated_at": now}
+            if consent is not None:
+                values["consent"] = consent
+            written = session.execute(
+                update(Assessment).where(Assessment.id == assessment_id, Assessment.status == "borrador",
+                                         Assessment.updated_at == seen)
+                .values(**values).execution_options(synchronize_session=False))
+            if written.rowcount != 1:  # type: ignore[attr-defined]
+                stale.add(assessment_id)
+                continue
+            a.answers, a.updated_at = merged[assessment_id], now
+            if consent is not None:
+                a.consent = consent
+        logs = [{"assessment_id": item.assessment_id, "respondent": item.respondent, "answers": kept,
+                 "saved_at": now} for _, item, kept, _ in checked if item.assessment_id not in stale]
+        if logs:
+            session.execute(insert(AnswerLog), logs)
+    retry = [i for i, item, _, _ in checked if item.assessment_id in stale]
+    for index, item, _, problems in checked:
+        if item.assessment_id not in stale:
+            outcomes[index] = Saved(drafts[item.assessment_id][0], problems)
+    for index in retry if again else []:
+        outcomes[index] = Conflict(t("This self-diagnosis is being saved from somewhere else at the same time; "
+                                     "send your answers again."))
+    if retry and not again:  # changed by another writer since read (or submitted): read again, save on their own
+        for index, outcome in zip(retry, save_many(engine, [saves[i] for i in retry], again=True), strict=True):
+            outcomes[index] = outcome
+    assert all(o is not None for o in outcomes)
+    return [o for o in outcomes if o is not None]
+
+
+def _draft(session: Session, assessment_id: str) -> Assessment:
     a = get(session, assessment_id)
     if a.status != "borrador":
         raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
-    merged = {**a.answers, **answers}
-    score(load_questionnaire(a.questionnaire, a.version), merged,
-          _context(session, a.ruc, declared=(a.company or {}).get("declarado")), complete=False)
-    a.answers = merged
-    if consent is not None:
-        a.consent = consent
-    a.updated_at = _now()
-    session.add(AnswerLog(assessment_id=a.id, respondent=respondent, answers=answers, saved_at=a.updated_at))
-    session.flush()
     return a
+
+
+def _merged(a: Assessment, current: dict[str, Any], answers: dict[str, Any], company: CompanyContext, *,
+            keep_valid: bool) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
+    """``answers`` merged into ``current`` once checked as a draft: (merged, the answers kept, the problems
+    of the answers left out, by question).
+
+    With ``keep_valid`` the invalid answers are left out and the valid ones kept (a step page saves what it
+    can and shows the rest); without, any problem refuses them all.
+
+    Raises:
+        InvalidAnswers: without ``keep_valid``, every problem.
+    """
+    q = load_questionnaire(a.questionnaire, a.version)
+    kept, problems = dict(answers), dict[str, str]()
+    for _ in range(2):  # leaving an answer out may hide or show others: check once more
+        merged = {**current, **kept}
+        try:
+            score(q, merged, company, complete=False)
+            return merged, kept, problems
+        except InvalidAnswers as e:
+            if not keep_valid:
+                raise
+            for p in e.problems:
+                problems.setdefault(p.question, p.message[:1].upper() + p.message[1:])
+                kept.pop(p.question, None)
+    return dict(current), {}, problems  # still refused once the reported answers are left out: nothing is kept
 
 
 def _context(session: Session, ruc: str, on: date | None = None,
@@ -182,9 +314,7 @@ def declare_company(session: Session, assessment_id: str, *, nombre: str | None,
         InvalidCompanyData: an unknown department, size class or CIIU section, or a name too long.
         AssessmentClosed: already submitted.
     """
-    a = get(session, assessment_id)
-    if a.status != "borrador":
-        raise AssessmentClosed(t("This self-diagnosis was already submitted; start a new one to update it."))
+    a = _draft(session, assessment_id)
     name = (nombre or "").strip()
     too_long = [t("the name is longer than {max} characters; shorten it", max=COMPANY_NAME_MAX)
                 ] if len(name) > COMPANY_NAME_MAX else []
@@ -330,10 +460,7 @@ def _prepare(session: Session, submissions: list[Submission], day: date,
                 found.append((index, item, number, q, str(uuid.uuid4()), {"nombre": None, "declarado": declared},
                               new.answers))
             else:
-                a = get(session, item.assessment_id or "")
-                if a.status != "borrador":
-                    raise AssessmentClosed(
-                        t("This self-diagnosis was already submitted; start a new one to update it."))
+                a = _draft(session, item.assessment_id or "")
                 found.append((index, item, a.ruc, load_questionnaire(a.questionnaire, a.version), a.id,
                               dict(a.company or {}), a.answers))
         except PadeError as e:

@@ -17,8 +17,8 @@ from pade.diagnostics import assessments as svc
 from pade.diagnostics.loader import list_questionnaires, load_questionnaire
 from pade.diagnostics.store import Assessment
 from pade.web.api_errors import OK, error_responses
-from pade.web.deps import SessionDep, TxSessionDep
-from pade.web.submissions import submission_queue
+from pade.web.deps import SessionDep
+from pade.web.group_commit import group_writer
 
 router = APIRouter(prefix="/api/v1/diagnostics", tags=["autodiagnóstico"])
 
@@ -68,8 +68,9 @@ def questionnaire(questionnaire: str) -> dict[str, Any]:
 
 @router.post("/assessments", response_model=AssessmentOut, status_code=201, responses=_ERRORS,
              summary=t("Start a self-diagnosis"), response_description=OK)
-def start(body: StartIn, session: TxSessionDep) -> AssessmentOut:
-    return _out(svc.start(session, ruc=body.ruc, questionnaire=body.cuestionario, consent=body.consentimiento))
+async def start(body: StartIn, request: Request) -> AssessmentOut:
+    return _out(await group_writer(request.app.state).run(
+        svc.start_many, svc.Start(ruc=body.ruc, questionnaire=body.cuestionario, consent=body.consentimiento)))
 
 
 @router.get("/assessments/{assessment_id}", response_model=AssessmentOut, responses=_ERRORS,
@@ -80,15 +81,16 @@ def fetch(assessment_id: str, session: SessionDep) -> AssessmentOut:
 
 @router.put("/assessments/{assessment_id}/answers", response_model=AssessmentOut, responses=_ERRORS,
             summary=t("Save answers (partial)"), response_description=OK)
-def save(assessment_id: str, body: SaveIn, session: TxSessionDep) -> AssessmentOut:
-    return _out(svc.save(session, assessment_id, body.respuestas, respondent=body.respondente,
-                         consent=body.consentimiento))
+async def save(assessment_id: str, body: SaveIn, request: Request) -> AssessmentOut:
+    saved = await group_writer(request.app.state).run(svc.save_many, svc.Save(
+        assessment_id, body.respuestas, respondent=body.respondente, consent=body.consentimiento))
+    return _out(saved.assessment)
 
 
 @router.post("/assessments/{assessment_id}/submit", responses=_ERRORS, summary=t("Submit and compute the result"),
              response_description=OK)
 async def submit(assessment_id: str, request: Request) -> dict[str, Any]:
-    done = await submission_queue(request.app.state).submit(svc.Submission(assessment_id))
+    done = await group_writer(request.app.state).run(svc.submit_many, svc.Submission(assessment_id))
     return done.result.as_dict()
 
 
@@ -121,7 +123,7 @@ async def submit_complete(body: SubmissionIn, request: Request) -> SubmittedOut:
     new = svc.NewAssessment(ruc=body.ruc, questionnaire=body.cuestionario, answers=body.respuestas,
                             consent=body.consentimiento, respondent=body.respondente,
                             departamento=body.departamento, tamano=body.tamano, ciiu_section=body.seccion_ciiu)
-    done = await submission_queue(request.app.state).submit(svc.Submission(new=new))
+    done = await group_writer(request.app.state).run(svc.submit_many, svc.Submission(new=new))
     return SubmittedOut(id=done.assessment_id, puntaje=done.result.as_dict())
 
 

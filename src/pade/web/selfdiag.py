@@ -12,7 +12,6 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -30,7 +29,7 @@ from pade.registry.ruc import InvalidRuc
 from pade.reports.diagnosis_chart import Bar, dimension_chart_svg
 from pade.web import selfdiag_forms as forms
 from pade.web.deps import FormDep, SessionDep, TxSessionDep
-from pade.web.submissions import submission_queue
+from pade.web.group_commit import group_writer, run_from_thread
 
 # Every route is named "selfdiag_…": url_for() resolves a name app-wide, and a bare name such as "submit"
 # also names an API route (the consent form once posted to the API's submit, losing the consent).
@@ -80,11 +79,10 @@ def ruc_form(request: Request, cuestionario: str = "madurez_digital") -> HTMLRes
 
 
 @router.post("/empezar", response_class=HTMLResponse, name="selfdiag_ruc_submit")
-def ruc_submit(request: Request, session: TxSessionDep, cuestionario: str = Form(...),
-               ruc: str = Form("")) -> Response:
+async def ruc_submit(request: Request, cuestionario: str = Form(...), ruc: str = Form("")) -> Response:
     q = _questionnaire(cuestionario)
     try:
-        a = svc.start(session, ruc=ruc, questionnaire=q.id)
+        a = await group_writer(request.app.state).run(svc.start_many, svc.Start(ruc=ruc, questionnaire=q.id))
     except InvalidRuc as e:
         message = str(e)
         return _render(request, "ruc.html", {"q": q, "ruc": ruc, "error": message[:1].upper() + message[1:]},
@@ -156,21 +154,6 @@ def _step_context(request: Request, a: Assessment, q: Cuestionario, number: int,
             "scale_labels": forms.scale_labels}
 
 
-def _save_step(session: Session, a: Assessment, parsed: forms.ParsedStep) -> dict[str, str]:
-    """Save what is valid of ``parsed``; return every problem by question (the invalid ones are not saved)."""
-    problems = dict(parsed.problems)
-    answers = dict(parsed.answers)
-    for _ in range(2):
-        try:
-            svc.save(session, a.id, answers)
-            return problems
-        except InvalidAnswers as e:
-            for p in e.problems:
-                problems.setdefault(p.question, p.message[:1].upper() + p.message[1:])
-                answers.pop(p.question, None)
-    return problems
-
-
 @router.get("/{assessment_id}/paso/{number}", response_class=HTMLResponse, name="selfdiag_step")
 def step_form(request: Request, assessment_id: str, number: int, session: SessionDep) -> HTMLResponse:
     a = _draft(session, assessment_id)
@@ -179,13 +162,15 @@ def step_form(request: Request, assessment_id: str, number: int, session: Sessio
 
 
 @router.post("/{assessment_id}/paso/{number}", response_class=HTMLResponse, name="selfdiag_step_submit")
-def step_submit(request: Request, assessment_id: str, number: int, session: TxSessionDep, form: FormDep) -> Response:
+def step_submit(request: Request, assessment_id: str, number: int, session: SessionDep, form: FormDep) -> Response:
     a = _draft(session, assessment_id)
     q = load_questionnaire(a.questionnaire, a.version)
     context = _step_context(request, a, q, number)  # checks the step number
     step: forms.Step = context["step"]
     parsed = forms.parse_step(step.questions, form)
-    problems = _save_step(session, a, parsed)
+    session.close()  # written by the process's group writer: what is valid is saved, the rest reported
+    saved = run_from_thread(request.app.state, svc.save_many, svc.Save(a.id, dict(parsed.answers), keep_valid=True))
+    a, problems = saved.assessment, {**saved.problems, **parsed.problems}
     visible = _visible(q, a)
     if request.headers.get("HX-Request"):  # autosave: a status line, the errors, and what became (in)visible
         saved_at = datetime.now(UTC).astimezone().strftime("%H:%M")
@@ -228,10 +213,6 @@ def review(request: Request, assessment_id: str, session: SessionDep) -> HTMLRes
                                                                                            a.version)))
 
 
-async def _submit(request: Request, item: svc.Submission) -> svc.Submitted:
-    return await submission_queue(request.app.state).submit(item)
-
-
 @router.post("/{assessment_id}/enviar", response_class=HTMLResponse, name="selfdiag_submit")
 def submit(request: Request, assessment_id: str, session: SessionDep, consentimiento: str = Form("")) -> Response:
     a = _draft(session, assessment_id)
@@ -239,9 +220,9 @@ def submit(request: Request, assessment_id: str, session: SessionDep, consentimi
     if consentimiento not in ("si", "no"):
         error = t("Answer the question about the use of your answers for statistics: choose yes or no.")
         return _render(request, "enviar.html", _review_context(request, a, q, error=error), status_code=422)
-    session.close()  # the submission is written by the process's submission queue (group commit)
+    session.close()  # the submission is written by the process's group writer (group commit)
     try:
-        anyio.from_thread.run(_submit, request, svc.Submission(a.id, consent=consentimiento == "si"))
+        run_from_thread(request.app.state, svc.submit_many, svc.Submission(a.id, consent=consentimiento == "si"))
     except InvalidAnswers as e:
         a = svc.get(session, assessment_id)
         step_of = {p.id: s.number for s in forms.steps(q) for p in s.questions}

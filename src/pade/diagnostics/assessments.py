@@ -153,6 +153,9 @@ def save_many(engine: Engine, saves: list[Save], *, again: bool = False) -> list
         except PadeError as e:
             outcomes[index] = e
             continue
+        if not kept and item.consent is None:  # every answer left out: nothing to write, nor to log
+            outcomes[index] = Saved(a, problems)
+            continue
         checked.append((index, item, kept, problems))
     now = _now()
     stale: set[str] = set()

@@ -29,21 +29,36 @@ Usage:
 
 Not a test: nothing here asserts a time.
 
-Last measured (2026-12-07, 2,500,000 firms, ``--repeat 2``, the 2 cores shared with other work, load
-average about 2; the lead's quiet run before these changes took 6.9 s for hand SQL, so absolute times here
-are about twice a quiet machine's; the ratios come from the same run):
+Last measured (2026-12-07, 2,500,000 firms, ``--repeat 3 --profile``; the 2 cores shared with the lead's
+work; the load average (1 min) as each method started is in brackets). The machine was faster than in the
+earlier runs of this docstring (the same unchanged code took 5.7 s for the engine and 4.4 s for the hand SQL
+at load 3-3.7, against 12.9-16.6 s / 9.5-15.3 s before), so compare within a run:
 
-* engine 16.6 s wall / 23.8 s CPU; hand SQL 15.3 s / 18.3 s -> 1.08x (CPU 1.30x), goal 1.5x: met
-  (before: 2.32x, CPU 1.91x, in a run at load 5-10). Bound: DuckDB execution (about as much work as the
-  hand-written SQL: the stacking group-by per subject and year, the company-version join and its
-  per-subject-year pick, the Parquet scans) plus about 3 s of CPU in Python (Ibis expression building
-  0.6 s, SQL compilation 1.1 s, pandas roll-up and formula 1.4 s).
-* full compute < 5 s: not met (16.6 s here; even the hand SQL takes 15.3 s on this shared machine).
-* pandas 94.1 s -> 5.7x faster (CPU 4.0x), goal 10x: not met.
-* snapshot 39.7 s wall / 42.3 s CPU (before: 159.6 s / 59.3 s at load 5-10), goal 20 s: not met; bound:
-  reading SQLite through ADBC in one child process (one read transaction, so one table after another),
-  dates parsed from text, zstd encoding.
-* peak memory: snapshot 1,005 MB + export child 212 MB (before: 3,220 MB + 1,430 MB), engine 721 MB: met.
+* engine 3.85 s wall (runs 4.1/3.9/4.3) / 5.9 s CPU [2.3]; hand SQL 3.81 s (4.1/3.8/4.2) / 6.5 s CPU [2.2]
+  -> 1.01x (CPU 0.91x), goal 1.5x: met. Same code before these changes, same store, load 3.1: engine 5.71 s /
+  9.2 s CPU, hand SQL 4.39 s / 7.5 s -> 1.30x (CPU 1.22x).
+* full compute < 5 s: met (3.85 s; earlier runs of these changes before LZ4: 4.41 s at load 1.4, 5.35 s at
+  load 4.2, 6.31 s at load 2.9 with the lead's tests on both cores: the goal holds only with a core free).
+  Bound: DuckDB execution, 3.2 s wall / 5.5 s CPU: the group-by to one row per subject
+  and year of the stacked measures (HASH_GROUP_BY on ruc, anio: 0.4-0.7 s CPU for the heaviest queries),
+  the join to the company attributes (hash join on the RUC with the year range), the Parquet scans, and two
+  windows (last diagnosis of the year; at least two services); plus 0.8 s in Python (Ibis expressions 0.13 s,
+  SQL compilation 0.24 s, pandas roll-up and formula 0.42 s).
+* pandas 47.9 s [3.7] -> 12.4x faster (CPU 8.2x), goal 10x: met on wall time. The engine's lead rests on its
+  two threads: at load 3 and more (one core left) it drops to about 8x, as CPU time shows.
+* snapshot 14.35 s (14.9/16.4/14.4) / 16.2 s CPU [4.3], goal 20 s: met (9.9-10.4 s at load 1 with zstd;
+  16.8-18.1 s at load 2.8-4.6). Bound: the
+  SQLite read in the export child (about 11 s CPU: one read transaction, tables one after another); the
+  parent's casting, Parquet encoding and deriving the company spans (about 5 s CPU) overlap it.
+* peak memory: engine 637 MB, snapshot 1,112 MB + export child 236 MB: met (pandas baseline 3,157 MB).
+
+What changed (decision 0007): the company attributes valid in each year are spans of years derived once per
+snapshot (``company_attributes.parquet``) and joined on RUC and year, instead of a version picked by a window
+per subject and year in every query; the snapshot is LZ4 instead of zstd (decoded on every compute) and is
+read from SQLite in batches of 65,536 rows. Honest note: both the LZ4 files and the spans table are in the
+shared snapshot, and the hand SQL (which does not use the spans) gains from the LZ4 files as the engine does;
+rewritten to join the spans too, the hand SQL took 2.8 s / 4.6-4.7 s CPU against 3.8-6.8 s / 6.8-7.3 s
+(load 5.6-6.3, same results to 1e-9), so the engine would then be about 1.3-1.4x of it on CPU.
 """
 
 from __future__ import annotations

@@ -44,6 +44,17 @@ ATTRS = f"""SELECT s.*,
              CASE WHEN year(v.valid_from) <= s.anio THEN v.valid_from END DESC,
              v.valid_from, v.id DESC) = 1"""
 
+# The same choice, read from the snapshot's spans of company attributes (decision 0007; ``--sql-spans``): what
+# the hand-written SQL gains from the table the snapshot derives for the engine.
+ATTRS_SPANS = f"""SELECT s.*,
+    coalesce(a.departamento, '{UNKNOWN}') AS departamento,
+    coalesce(a.tamano, '{UNKNOWN}') AS tamano,
+    coalesce(a.seccion_ciiu, '{UNKNOWN}') AS seccion_ciiu,
+    coalesce(a.exportador, '{UNKNOWN}') AS exportador,
+    coalesce(a.sexo_titular, '{UNKNOWN}') AS sexo_titular
+  FROM {{src}} s
+  LEFT JOIN company_attributes a ON a.a_ruc = s.subject AND s.anio >= a.a_from AND s.anio < a.a_to"""
+
 # Every breakdown in one pass; GROUPING() has one bit per dimension, set when it is not grouped.
 BREAKDOWNS = f"""SELECT anio,
     CASE GROUPING({DIMS})
@@ -72,8 +83,8 @@ REPORTED = f"""SELECT periodo, sum(valor)::DOUBLE AS valor FROM cur_valor_report
   WHERE variable = '{{variable}}' AND estado = 'aprobado' AND periodo <= {LAST_YEAR} GROUP BY periodo"""
 
 
-def attrs(src: str) -> str:
-    return ATTRS.format(src=src)
+def attrs(src: str, *, spans: bool = False) -> str:
+    return (ATTRS_SPANS if spans else ATTRS).format(src=src)
 
 
 def breakdowns(src: str, aggs: str) -> str:
@@ -107,9 +118,14 @@ def total_only(*ctes: str, select: str) -> str:
     return head + f"SELECT anio, 'total' AS desagregacion, {NULL_DIMS}, * EXCLUDE (anio) FROM ({select})"
 
 
-def queries() -> dict[str, str]:
-    """One SQL text per indicator: anio, desagregacion, the five breakdown columns, the measures, valor."""
+def queries(*, spans: bool = False) -> dict[str, str]:
+    """One SQL text per indicator: anio, desagregacion, the five breakdown columns, the measures, valor.
+    ``spans``: the company attributes come from the snapshot's spans (``connect(..., spans=True)``)."""
     q: dict[str, str] = {}
+
+    def attrs(src: str) -> str:
+        return globals()["attrs"](src, spans=spans)
+
     first_ins = f"""SELECT ruc AS subject, min(year(fecha_inscripcion)) AS anio FROM cur_inscripcion
   WHERE programa = '{{programa}}' AND year(fecha_inscripcion) >= {FIRST_YEAR} GROUP BY ruc"""
 
@@ -266,8 +282,9 @@ cells AS ({cumulate("firsts", "N")})
     return q
 
 
-def connect(folder: Path) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with a view per snapshot table, the current-revision views, years and CIIU."""
+def connect(folder: Path, *, spans: bool = False) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with a view per snapshot table, the current-revision views, years and CIIU (and,
+    with ``spans``, the snapshot's spans of company attributes)."""
     from pade.registry.reference import ciiu_divisions, ciiu_section_of
 
     con = duckdb.connect(config={"threads": os.cpu_count() or 2})
@@ -275,6 +292,9 @@ def connect(folder: Path) -> duckdb.DuckDBPyConnection:
         con.execute(f"CREATE VIEW rec_{kind} AS SELECT * FROM read_parquet('{folder / f'rec_{kind}.parquet'}')")
         con.execute(CURRENT.format(kind=kind))
     con.execute(f"CREATE VIEW company_version AS SELECT * FROM read_parquet('{folder / 'company_version.parquet'}')")
+    if spans:
+        con.execute("CREATE VIEW company_attributes AS SELECT * FROM "
+                    f"read_parquet('{folder / 'company_attributes.parquet'}')")
     con.execute(f"CREATE TABLE years AS SELECT range::BIGINT AS anio FROM range({FIRST_YEAR}, {LAST_YEAR + 1})")
     ciiu = pd.DataFrame([(d, ciiu_section_of(d)) for d in sorted(ciiu_divisions())], columns=["division", "seccion"])
     con.register("ciiu_frame", ciiu)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -121,7 +122,8 @@ def run_asgi(app: FastAPI, path: str, headers: dict[str, str], chunks: Iterator[
              "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
              "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
              "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]}
-    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    with ThreadPoolExecutor(1) as thread:  # its own event loop: a browser test's may run in this process
+        thread.submit(asyncio.run, app(scope, receive, send)).result()  # type: ignore[arg-type]
     start = next(m for m in sent if m["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")  # type: ignore[misc]
     return int(start["status"]), body, read  # type: ignore[call-overload]

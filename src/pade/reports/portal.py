@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 
 import pandas as pd
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from pade.core.errors import InvalidDefinition, NotFound
@@ -35,7 +36,7 @@ from pade.programme.models import (
     Programa,
     Unidad,
 )
-from pade.programme.store import current_programme_version
+from pade.programme.store import ProgrammeVersion, current_programme_version
 from pade.registry.reference import ciiu_section_names, department_name
 from pade.reports.charts import format_number, trend_chart_svg
 from pade.reports.disclosure import Estado, ProtectedRun, protected_run
@@ -127,6 +128,19 @@ class PublishedCache:
             if key not in pub.tables:
                 pub.tables[key] = breakdowns(pub.protected.values, ind, year)
             return pub.tables[key]
+
+
+PublishedState = tuple[int | None, str | None, int | None]
+
+
+def portal_state(conn: Connection) -> PublishedState:
+    """What every public page depends on, in one indexed query: the latest run (id, signature) and the
+    latest programme version id. A page rendered for one state is good until the state changes."""
+    latest_run_id = select(IndicatorRun.id).order_by(IndicatorRun.id.desc()).limit(1).scalar_subquery()
+    latest_signature = select(IndicatorRun.signature).order_by(IndicatorRun.id.desc()).limit(1).scalar_subquery()
+    latest_version = select(ProgrammeVersion.id).order_by(ProgrammeVersion.id.desc()).limit(1).scalar_subquery()
+    run_id, signature, version = conn.execute(select(latest_run_id, latest_signature, latest_version)).one()
+    return run_id, signature, version
 
 
 def published(session: Session, *, k: int, cache: PublishedCache) -> Published | None:

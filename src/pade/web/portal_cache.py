@@ -33,7 +33,6 @@ from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,12 +47,7 @@ PUBLIC_PAGES = re.compile(r"^/(?:indicadores(?:/[^/]+(?<!\.csv))?|datos)?$")  # 
 MAX_PAGES = 256  # per process; every page of the portal with a handful of filter combinations
 WARM_POLL_S = 5.0
 
-_STATE_SQL = text(
-    "SELECT (SELECT id FROM indicator_run ORDER BY id DESC LIMIT 1),"
-    " (SELECT signature FROM indicator_run ORDER BY id DESC LIMIT 1),"
-    " (SELECT id FROM programme_version ORDER BY id DESC LIMIT 1)")
-
-State = tuple[Any, ...]
+State = portal.PublishedState
 
 
 @dataclass(frozen=True)
@@ -92,9 +86,9 @@ class PortalState:
         try:
             if conn is None:
                 conn = self._local.conn = self._engine.connect()
-            row = conn.execute(_STATE_SQL).one()
+            state = portal.portal_state(conn)
             conn.rollback()  # end the read transaction: the next query must see new commits
-            return tuple(row)
+            return state
         except Exception:
             self._local.conn = None
             if conn is not None:

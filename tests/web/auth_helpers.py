@@ -25,6 +25,7 @@ from pade.auth.service import create_user, open_session
 from pade.web.security import COOKIE_NAME
 
 TEST_PASSWORD = "frase de prueba suficientemente larga"
+Login = Callable[[str], str]  # login(username) -> the CSRF token of the new session
 
 
 def ensure_user(factory: sessionmaker[Session], role: Role, *, entity_code: str | None = None,
@@ -53,7 +54,7 @@ def sign_in_as(client: TestClient, role: Role, *, entity_code: str | None = None
     return csrf
 
 
-def signer(client: TestClient, accounts: Mapping[str, tuple[Role, str | None]]) -> Callable[[str], str]:
+def signer(client: TestClient, accounts: Mapping[str, tuple[Role, str | None]]) -> Login:
     """``login(username)`` for tests that name their accounts (``accounts``: username -> role, entity).
 
     ``login`` signs ``client`` in with :func:`sign_in_as` and returns the CSRF token.

@@ -23,14 +23,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from tests.web.stores import programme_store
 
-from pade.core.db import make_engine, migrate, session_factory, transaction
 from pade.core.settings import Settings
 from pade.indicators.service import run_compute
-from pade.programme.loader import load_programme
-from pade.programme.store import store_programme
 from pade.records.synth import load_demo
-from pade.registry.service import sync_entities
 from pade.web.app import create_app
 
 TOKEN = "token-de-fuzzing"
@@ -46,12 +43,7 @@ def fuzz_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     root: Path = tmp_path_factory.mktemp("fuzz")
     s = Settings(database_url=f"sqlite:///{root / 'pade.db'}", data_dir=root,
                  api_token=TOKEN)  # type: ignore[arg-type]
-    engine = make_engine(s)
-    migrate(engine)
-    programme = load_programme()
-    with transaction(session_factory(engine)) as session:
-        store_programme(session, programme, actor="prueba")
-        sync_entities(session, programme)
+    engine = programme_store(s)
     load_demo(engine, firms=200, seed=3, work_dir=root / "demo", today=date(2025, 6, 30))
     run_compute(engine, s, today=date(2025, 6, 30))
     engine.dispose()

@@ -12,15 +12,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.web.auth_helpers import TEST_PASSWORD, ensure_user, sign_in_as
+from tests.web.stores import programme_store
 
 from pade.auth import service as auth_service
 from pade.auth.models import AppUser
 from pade.auth.roles import Actor, Role
-from pade.core.db import make_engine, migrate, session_factory, transaction
 from pade.core.settings import Settings
-from pade.programme.loader import load_programme
-from pade.programme.store import store_programme
-from pade.registry.service import sync_entities
 from pade.web.app import create_app
 from pade.web.security import COOKIE_NAME, ActorDep
 
@@ -28,12 +25,7 @@ HOSTILE = "<script>alert(\"x\")</script> O'Brien"
 
 
 def _app(settings: Settings) -> FastAPI:
-    engine = make_engine(settings)
-    migrate(engine)
-    with transaction(session_factory(engine)) as s:
-        programme = load_programme()
-        store_programme(s, programme, actor="prueba")
-        sync_entities(s, programme)
+    programme_store(settings).dispose()
     app = create_app(settings)
 
     # A protected JSON route, standing in for the back-office API.

@@ -16,15 +16,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from tests.web.auth_helpers import sign_in_as
+from tests.web.stores import programme_store
 
 from pade.auth.roles import Role
-from pade.core.db import make_engine, migrate, session_factory, transaction
 from pade.core.settings import Settings
-from pade.programme.loader import load_programme
-from pade.programme.store import store_programme
 from pade.records import uploads
 from pade.records.tables import ImportBatch
-from pade.registry.service import sync_entities
 from pade.reporting import evidence
 from pade.reporting.models import ReportedValue
 from pade.web import body_limit
@@ -43,12 +40,7 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FastAPI]:
     monkeypatch.setattr(evidence, "MAX_EVIDENCE_BYTES", LIMIT)
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'pade.db'}", data_dir=tmp_path / "data",
                         api_token=TOKEN)  # type: ignore[arg-type]
-    engine = make_engine(settings)
-    migrate(engine)
-    with transaction(session_factory(engine)) as s:
-        store_programme(s, load_programme(), actor="prueba")
-        sync_entities(s, load_programme())
-    engine.dispose()
+    programme_store(settings).dispose()
     yield create_app(settings)
 
 

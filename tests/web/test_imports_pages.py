@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -13,16 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from stdnum.pe import ruc as stdnum_ruc
-from tests.web.auth_helpers import signer
+from tests.web.auth_helpers import Login, signer
+from tests.web.stores import programme_store
 
 from pade.auth.roles import Role
-from pade.core.db import make_engine, migrate, session_factory, transaction
+from pade.core.db import session_factory
 from pade.core.settings import Settings
-from pade.programme.loader import load_programme
-from pade.programme.store import store_programme
 from pade.records.importer import import_file
 from pade.records.tables import ImportBatch
-from pade.registry.service import sync_entities
 from pade.web.app import create_app
 
 USERS = {"produce1": (Role.OFICIAL, "PRODUCE"), "promperu1": (Role.OFICIAL, "PROMPERÚ"),
@@ -51,11 +49,7 @@ BAD_FILE = csv_text([
 
 @pytest.fixture
 def store(sqlite_settings: Settings, tmp_path: Path) -> Iterator[Engine]:
-    eng = make_engine(sqlite_settings)
-    migrate(eng)
-    with transaction(session_factory(eng)) as s:
-        store_programme(s, load_programme(), actor="prueba")
-        sync_entities(s, load_programme())
+    eng = programme_store(sqlite_settings)
     catalogue = tmp_path / "programas.csv"
     catalogue.write_bytes(csv_text([["programa", "curso", "nombre", "entidad"],
                                     ["PCE", "", "Capacitación", "PRODUCE"]]))
@@ -69,8 +63,6 @@ def app_client(sqlite_settings: Settings, store: Engine) -> Iterator[TestClient]
     with TestClient(create_app(sqlite_settings), follow_redirects=False) as c:
         yield c
 
-
-Login = Callable[[str], str]
 
 
 @pytest.fixture

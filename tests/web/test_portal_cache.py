@@ -9,15 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from tests.web.auth_helpers import sign_in_as, sign_out
+from tests.web.stores import programme_store
 
 from pade.auth.roles import Role
-from pade.core.db import make_engine, migrate, session_factory, transaction
+from pade.core.db import session_factory
 from pade.core.settings import Settings
 from pade.indicators.service import latest_run, run_compute
-from pade.programme.loader import load_programme
-from pade.programme.store import store_programme
 from pade.records.synth import load_demo
-from pade.registry.service import sync_entities
 from pade.web.app import create_app
 from pade.web.portal_cache import PortalWarmer
 
@@ -28,12 +26,7 @@ TODAY = date(2026, 11, 26)
 def store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Engine]:
     root = tmp_path_factory.mktemp("portal-cache")
     settings = Settings(database_url=f"sqlite:///{root / 'pade.db'}", data_dir=root / "data", disclosure_k=5)
-    engine = make_engine(settings)
-    migrate(engine)
-    with transaction(session_factory(engine)) as s:
-        programme = load_programme()
-        store_programme(s, programme, actor="prueba")
-        sync_entities(s, programme)
+    engine = programme_store(settings)
     load_demo(engine, firms=600, seed=5, work_dir=root / "synth", today=TODAY)
     run_compute(engine, settings, today=TODAY)
     return settings, engine

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
-from tests.web.auth_helpers import signer
+from tests.web.auth_helpers import Login, signer
+from tests.web.stores import programme_store
 
 from pade.auth.roles import Role
 from pade.core.audit import AuditEntry
-from pade.core.db import make_engine, migrate, session_factory, transaction
+from pade.core.db import session_factory
 from pade.core.settings import Settings
-from pade.programme.loader import load_programme
-from pade.programme.store import store_programme
 from pade.records.tables import RECORD_TABLES
-from pade.registry.service import sync_entities
 from pade.reporting.models import ReportedValue, ReportingDue
 from pade.web.app import create_app
 
@@ -31,11 +29,7 @@ NASTY = "<script>alert('x')</script> \"comillas\""
 
 @pytest.fixture
 def store(sqlite_settings: Settings) -> Iterator[Engine]:
-    eng = make_engine(sqlite_settings)
-    migrate(eng)
-    with transaction(session_factory(eng)) as s:
-        store_programme(s, load_programme(), actor="prueba")
-        sync_entities(s, load_programme())
+    eng = programme_store(sqlite_settings)
     yield eng
     eng.dispose()
 
@@ -45,8 +39,6 @@ def client(sqlite_settings: Settings, store: Engine) -> Iterator[TestClient]:
     with TestClient(create_app(sqlite_settings), follow_redirects=False) as c:
         yield c
 
-
-Login = Callable[[str], str]
 
 
 @pytest.fixture

@@ -32,13 +32,10 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from tests.web.auth_helpers import sign_in_as
+from tests.web.stores import programme_store
 
 from pade.auth.roles import MATRIX, Actor, Permission, Role
-from pade.core.db import make_engine, migrate, session_factory, transaction
 from pade.core.settings import Settings
-from pade.programme.loader import load_programme
-from pade.programme.store import store_programme
-from pade.registry.service import sync_entities
 from pade.web.app import create_app
 from pade.web.security import CSRF_HEADER, ActorDep, CsrfDep, is_actor_dependency, permission_of, requires
 
@@ -148,13 +145,7 @@ def _url(path: str, entity: str) -> str:
 def app(tmp_path_factory: pytest.TempPathFactory) -> FastAPI:
     folder: Path = tmp_path_factory.mktemp("matrix")
     settings = Settings(database_url=f"sqlite:///{folder / 'pade.db'}", data_dir=folder / "data")
-    engine = make_engine(settings)
-    migrate(engine)
-    with transaction(session_factory(engine)) as s:
-        programme = load_programme()
-        store_programme(s, programme, actor="prueba")
-        sync_entities(s, programme)
-    engine.dispose()
+    programme_store(settings).dispose()
     return create_app(settings)
 
 
